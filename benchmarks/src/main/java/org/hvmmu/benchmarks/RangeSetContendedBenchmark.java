@@ -1,0 +1,121 @@
+package org.hvmmu.benchmarks;
+
+import java.util.concurrent.TimeUnit;
+import org.hvmmu.rangeset.IntervalTreeRangeSet;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Reads of {@link IntervalTreeRangeSet#containsSingleton} while one writer thread adds and removes
+ * fresh ranges on the same set, against the same reads with no writer. Target: the {@code
+ * contended:read} score is within 1.5x of the {@code uncontended} score, i.e. readers neither block
+ * on nor retry much behind the writer.
+ *
+ * <p>Group {@code contended} runs one reader and one writer thread (the benchmark machine has two
+ * cores); group {@code uncontended} runs the reader alone. Every invocation is one operation, so
+ * both reader scores are nanoseconds per lookup (JMH's per-invocation cost, a few nanoseconds, is
+ * in both alike) and the writer's is nanoseconds per add + remove pair.
+ * {@code @OperationsPerInvocation} is not used because JMH applies one value to a whole group. Each
+ * thread walks the queries or fresh ranges with its own cursor in a padded thread-scoped state, so
+ * the cursors do not share a cache line with the set.
+ *
+ * <p>The writer's fresh ranges lie in gaps, so a reader may briefly see a miss become a hit; a hit
+ * never becomes a miss.
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar RangeSetContended -rf json -rff contended.json
+ * </pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.SECONDS)
+@Fork(1)
+@State(Scope.Group)
+public class RangeSetContendedBenchmark {
+  /** Number of ranges in the set. */
+  @Param({"1024", "65536"})
+  int n;
+
+  long[] queries;
+  long[] freshStarts;
+  long[] freshEnds;
+  IntervalTreeRangeSet intervalTree;
+
+  /** A reader thread's position in the query array. */
+  @State(Scope.Thread)
+  public static class ReadCursor {
+    int next;
+  }
+
+  /** The writer thread's position in the fresh ranges. */
+  @State(Scope.Thread)
+  public static class WriteCursor {
+    int next;
+  }
+
+  /** Builds the workload and the shared set from the fixed seed. */
+  @Setup(Level.Trial)
+  public void setup() {
+    RangeWorkload workload = RangeWorkload.of(n);
+    queries = workload.queries.clone();
+    freshStarts = workload.freshStarts.clone();
+    freshEnds = workload.freshEnds.clone();
+    intervalTree = RangeStructures.intervalTree(workload);
+  }
+
+  /**
+   * The reader of group {@code contended}: the next query.
+   *
+   * @param cursor this thread's position
+   * @return whether it hit
+   */
+  @Benchmark
+  @Group("contended")
+  @GroupThreads(1)
+  public boolean read(ReadCursor cursor) {
+    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+  }
+
+  /**
+   * The writer of group {@code contended}: add then remove the next fresh range.
+   *
+   * @param cursor this thread's position
+   * @return the two return codes, or-ed (0)
+   */
+  @Benchmark
+  @Group("contended")
+  @GroupThreads(1)
+  public int write(WriteCursor cursor) {
+    int i = cursor.next++ & RangeWorkload.FRESH_MASK;
+    long s = freshStarts[i];
+    long e = freshEnds[i];
+    return intervalTree.addRange(s, e) | intervalTree.removeRange(s, e);
+  }
+
+  /**
+   * The same reads with no writer, alone in group {@code uncontended}: the baseline of {@link
+   * #read}.
+   *
+   * @param cursor this thread's position
+   * @return whether it hit
+   */
+  @Benchmark
+  @Group("uncontended")
+  @GroupThreads(1)
+  public boolean uncontendedRead(ReadCursor cursor) {
+    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * hvmmu: a bit-exact model of the x86 hypervisor machinery that keeps guests from writing to the MSI-X
+ * tables and pending bit arrays of PCI devices passed through to them.
+ */
+module org.hvmmu {
+  requires org.slf4j;
+
+  exports org.hvmmu.rangeset;
+  exports org.hvmmu.testkit;
+}
