@@ -2,6 +2,7 @@ package org.hvmmu.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * A balanced interval tree of inclusive ranges {@code [start, end]} of unsigned 64-bit values: a B+-tree
@@ -86,6 +87,12 @@ public final class IntervalBTree {
   @SuppressWarnings("unused")
   private long version;
 
+  // Writer-only bookkeeping of the nodes the current write changed, for copyChangesTo.
+  private int writeEpoch = 1;
+  private int[] touchedIn = new int[8];
+  private int[] touched = new int[16];
+  private int touchedCount;
+
   /** Creates an empty tree with room for a few nodes. */
   public IntervalBTree() {
     mem = new long[HEADER + 4 * STRIDE];
@@ -137,10 +144,76 @@ public final class IntervalBTree {
     return (version & 1) == 0 && (long) VERSION.getOpaque(this) == version;
   }
 
-  /** Marks the start of a modification: the sequence number becomes odd before any data changes. */
+  /**
+   * Marks the start of a modification: the sequence number becomes odd before any data changes, and
+   * the record of changed nodes that {@link #copyChangesTo} uses starts empty.
+   */
   public void beginWrite() {
     VERSION.setOpaque(this, (long) VERSION.get(this) + 1);
     VarHandle.storeStoreFence();
+    touchedCount = 0;
+    if (++writeEpoch == 0) { // wrapped: forget every old mark so none collides with the new epoch
+      Arrays.fill(touchedIn, 0);
+      writeEpoch = 1;
+    }
+  }
+
+  /**
+   * Makes {@code other}, which held exactly what this tree held before the last write, identical to
+   * this tree again, by copying the header and every node that write changed. The caller brackets
+   * it with {@code other.beginWrite()} and {@code other.endWrite()}.
+   *
+   * @param other the twin tree
+   */
+  public void copyChangesTo(IntervalBTree other) {
+    long[] src = mem;
+    if (other.mem.length != src.length) {
+      other.mem = Arrays.copyOf(other.mem, src.length); // the new part holds only changed nodes
+    }
+    long[] dst = other.mem;
+    copyDifferences(src, dst, 0, HEADER);
+    for (int i = 0; i < touchedCount; i++) {
+      copyDifferences(src, dst, base(touched[i]), STRIDE);
+    }
+  }
+
+  /**
+   * Copies {@code len} longs from {@code at}, storing only those that differ: a store to a cache line
+   * takes it away from every core that reads it, even when the value is unchanged, and lookups on
+   * other cores read this tree's header and upper nodes all the time.
+   */
+  private static void copyDifferences(long[] src, long[] dst, int at, int len) {
+    for (int i = at, end = at + len; i < end; i++) {
+      long v = src[i];
+      if (dst[i] != v) {
+        dst[i] = v;
+      }
+    }
+  }
+
+  /**
+   * Whether {@code other} holds the same bytes as this tree: after {@link #copyChangesTo} the two
+   * twins must be identical, node for node.
+   *
+   * @param other the twin tree
+   * @return true if identical
+   */
+  public boolean sameAs(IntervalBTree other) {
+    return Arrays.equals(mem, other.mem);
+  }
+
+  /** Records that the current write changes {@code node}. */
+  private void touch(int node) {
+    if (node >= touchedIn.length) {
+      touchedIn = Arrays.copyOf(touchedIn, Math.max(2 * touchedIn.length, node + 1));
+    }
+    if (touchedIn[node] != writeEpoch) {
+      touchedIn[node] = writeEpoch;
+      if (touchedCount == touched.length) {
+        touched = Arrays.copyOf(touched, 2 * touched.length);
+      }
+      touched[touchedCount++] = node;
+    }
   }
 
   /** Marks the end of a modification: the sequence number becomes even after every data change. */
@@ -183,15 +256,17 @@ public final class IntervalBTree {
         return TORN;
       }
       final int b = (int) base;
-      int c = countNotAbove(m, b, k);
+      // Branch-free binary search of keys 1..15: i becomes how many of them are not above k. In an
+      // inner node that is the child to follow (key 0 is the bottom); in a leaf it is the floor's
+      // slot if key 0 is not above k, and there is no floor otherwise. Four steps for 16 slots.
+      int i = m[b + KEYS + 8] <= k ? 8 : 0;
+      i += m[b + KEYS + i + 4] <= k ? 4 : 0;
+      i += m[b + KEYS + i + 2] <= k ? 2 : 0;
+      i += m[b + KEYS + i + 1] <= k ? 1 : 0;
       if (level == 0) {
-        if (c == 0) {
-          return 0;
-        }
-        return Long.compareUnsigned(m[b + VALS + c - 1], bound) >= 0 ? 1 : 0;
+        return m[b + KEYS + i] <= k && Long.compareUnsigned(m[b + VALS + i], bound) >= 0 ? 1 : 0;
       }
-      // c >= 1 in a consistent inner node (key 0 is BOTTOM); c == 0 reads a value slot, caught above.
-      node = m[b + KIDS + c - 1];
+      node = m[b + KIDS + i];
       level--;
     }
   }
@@ -387,6 +462,7 @@ public final class IntervalBTree {
    */
   public void setEnd(int pos, long end) {
     int leaf = pos / FANOUT;
+    touch(leaf);
     mem[base(leaf) + VALS + pos % FANOUT] = end;
     fixMaxUp(leaf);
   }
@@ -401,6 +477,7 @@ public final class IntervalBTree {
   public void setStart(int pos, long start) {
     int leaf = pos / FANOUT;
     int slot = pos % FANOUT;
+    touch(leaf);
     mem[base(leaf) + KEYS + slot] = start ^ BOTTOM;
     if (slot == 0) {
       fixMinUp(leaf, start ^ BOTTOM);
@@ -527,10 +604,12 @@ public final class IntervalBTree {
     m[b + NEXT] = -1;
     m[b + PREV] = -1;
     m[b + LEAF] = leaf ? 1 : 0;
+    touch(node);
     return node;
   }
 
   private void freeNode(int node) {
+    touch(node);
     int b = base(node);
     mem[b + NEXT] = mem[H_FREE];
     mem[H_FREE] = node;
@@ -570,6 +649,7 @@ public final class IntervalBTree {
       if (mem[at] == max) {
         return; // only node's subtree changed, so nothing above can change either
       }
+      touch(p);
       mem[at] = max;
       node = p;
       p = parent(node);
@@ -582,6 +662,7 @@ public final class IntervalBTree {
     while (p >= 0) {
       int j = slotOf(p, node);
       if (j > 0) {
+        touch(p);
         mem[base(p) + KEYS + j] = k;
         return;
       }
@@ -601,6 +682,7 @@ public final class IntervalBTree {
       put(node, at, k, v, kid);
       mem[base(node) + COUNT] = n + 1;
       if (kid >= 0) {
+        touch(kid);
         mem[base(kid) + PARENT] = node;
       }
       if (at == 0 && isLeaf(node)) {
@@ -617,6 +699,7 @@ public final class IntervalBTree {
   }
 
   private void put(int node, int at, long k, long v, int kid) {
+    touch(node);
     int b = base(node);
     mem[b + KEYS + at] = k;
     mem[b + VALS + at] = v;
@@ -625,11 +708,14 @@ public final class IntervalBTree {
 
   /** Moves slots {@code [at, n)} of {@code node} one to the right. */
   private void shiftRight(int node, int at, int n) {
+    touch(node);
     int b = base(node);
     int len = n - at;
     System.arraycopy(mem, b + KEYS + at, mem, b + KEYS + at + 1, len);
     System.arraycopy(mem, b + VALS + at, mem, b + VALS + at + 1, len);
-    System.arraycopy(mem, b + KIDS + at, mem, b + KIDS + at + 1, len);
+    if (mem[b + LEAF] == 0) {
+      System.arraycopy(mem, b + KIDS + at, mem, b + KIDS + at + 1, len);
+    }
   }
 
   private void splitAndInsert(int node, int at, long k, long v, int kid) {
@@ -638,6 +724,7 @@ public final class IntervalBTree {
     // Appending keeps the left node full, so ascending inserts fill nodes; otherwise split in half.
     int keep = at == FANOUT ? FANOUT : FANOUT / 2;
     int moved = FANOUT - keep;
+    touch(node);
     int lb = base(node);
     int rb = base(right);
     System.arraycopy(mem, lb + KEYS + keep, mem, rb + KEYS, moved);
@@ -651,7 +738,9 @@ public final class IntervalBTree {
     mem[rb + COUNT] = moved;
     if (!leaf) {
       for (int i = 0; i < moved; i++) {
-        mem[base((int) mem[rb + KIDS + i]) + PARENT] = right;
+        int child = (int) mem[rb + KIDS + i];
+        touch(child);
+        mem[base(child) + PARENT] = right;
       }
     }
     int parent = parent(node);
@@ -662,6 +751,7 @@ public final class IntervalBTree {
       mem[rb + PREV] = node;
       mem[lb + NEXT] = right;
       if (next >= 0) {
+        touch(next);
         mem[base(next) + PREV] = right;
       }
     }
@@ -673,6 +763,7 @@ public final class IntervalBTree {
     put(target, slot, k, v, kid);
     mem[base(target) + COUNT] = tn + 1;
     if (kid >= 0) {
+      touch(kid);
       mem[base(kid) + PARENT] = target;
     }
     long separator = mem[base(right) + KEYS];
@@ -691,6 +782,7 @@ public final class IntervalBTree {
       mem[H_HEIGHT]++;
       return;
     }
+    touch(parent);
     mem[base(parent) + VALS + slotOf(parent, node)] = maxEnd(node);
     if (target == node && slot == 0 && leaf) {
       fixMinUp(node, k);
@@ -700,13 +792,16 @@ public final class IntervalBTree {
 
   /** Removes slot {@code at} of {@code node}, removing the node itself when it empties. */
   private void removeFromNode(int node, int at) {
+    touch(node);
     int b = base(node);
     int n = count(node);
     long nextMin = at == 0 && n > 1 ? mem[b + KEYS + 1] : PAD;
     int len = n - at - 1;
     System.arraycopy(mem, b + KEYS + at + 1, mem, b + KEYS + at, len);
     System.arraycopy(mem, b + VALS + at + 1, mem, b + VALS + at, len);
-    System.arraycopy(mem, b + KIDS + at + 1, mem, b + KIDS + at, len);
+    if (mem[b + LEAF] == 0) {
+      System.arraycopy(mem, b + KIDS + at + 1, mem, b + KIDS + at, len);
+    }
     mem[b + KEYS + n - 1] = PAD;
     mem[b + VALS + n - 1] = 0;
     mem[b + KIDS + n - 1] = -1;
@@ -734,11 +829,13 @@ public final class IntervalBTree {
       int next = (int) mem[b + NEXT];
       int prev = (int) mem[b + PREV];
       if (prev >= 0) {
+        touch(prev);
         mem[base(prev) + NEXT] = next;
       } else {
         mem[H_FIRST_LEAF] = next;
       }
       if (next >= 0) {
+        touch(next);
         mem[base(next) + PREV] = prev;
       }
     }
@@ -753,6 +850,7 @@ public final class IntervalBTree {
     int root = root();
     while (!isLeaf(root) && count(root) == 1) {
       int child = (int) mem[base(root) + KIDS];
+      touch(child);
       mem[base(child) + PARENT] = -1;
       freeNode(root);
       mem[H_ROOT] = child;

@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
 /** The shared range set contract, run against the product implementation. */
 class IntervalTreeRangeSetContractTest extends AbstractRangeSetContractTest {
   @Override
@@ -9,6 +11,7 @@ class IntervalTreeRangeSetContractTest extends AbstractRangeSetContractTest {
 
   @Override
   protected boolean invariantsHold(RangeSet set) {
-    return ((IntervalTreeRangeSet) set).checkInvariants();
+    // Every set the contract exercises must come from this subclass's factory.
+    return assertInstanceOf(IntervalTreeRangeSet.class, set).checkInvariants();
   }
 }

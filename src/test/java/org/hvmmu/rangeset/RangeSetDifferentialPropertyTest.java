@@ -1,6 +1,7 @@
 package org.hvmmu.rangeset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -8,6 +9,7 @@ import org.hvmmu.testkit.Action;
 import org.hvmmu.testkit.Gen;
 import org.hvmmu.testkit.Gens;
 import org.hvmmu.testkit.Property;
+import org.hvmmu.testkit.PropertyFailure;
 import org.hvmmu.testkit.StatefulCheck;
 import org.hvmmu.testkit.UnsignedRange;
 import org.junit.jupiter.api.Test;
@@ -169,6 +171,66 @@ class RangeSetDifferentialPropertyTest {
   @Test
   void shouldAgreeWithTheModelOnRandomOperationSequences() {
     StatefulCheck.run(Pair::new, RangeSetModel::new, ACTIONS, 60, RangeSetDifferentialPropertyTest::agree);
+  }
+
+  /** Add and remove on one set, checked against the model after every step. */
+  record Step(boolean add, long s, long e) implements Action<RangeSet, RangeSetModel> {
+    @Override
+    public void run(RangeSet set, RangeSetModel m) {
+      assertEquals(add ? m.add(s, e) : m.remove(s, e), add ? set.addRange(s, e) : set.removeRange(s, e));
+      assertEquals(m.reported(0, -1L), RangeSetTestRanges.reported(set, 0, -1L), "ranges");
+    }
+
+    @Override
+    public String toString() {
+      return (add ? "addRange(" : "removeRange(") + hex(s) + ", " + hex(e) + ")";
+    }
+  }
+
+  /**
+   * The harness finds upstream Xen's remove-to-~0 wrap bug (still in Xen 4.22) on its own and shrinks
+   * it to two actions: one range, then a remove that starts below it and ends at ~0. (The reference's
+   * vector V15 uses three ranges; the shrinker showed one is enough when the remove starts below the
+   * first range, because Xen then walks from the first range, which is also the last.)
+   */
+  @Test
+  void shouldFindAndShrinkXensRemoveWrapBug() {
+    Gen<Action<RangeSet, RangeSetModel>> steps =
+        Gens.zip(Gens.booleans(), RANGE, (add, r) -> new Step(add, r.start(), r.end()));
+    PropertyFailure failure =
+        assertThrows(
+            PropertyFailure.class,
+            () ->
+                StatefulCheck.run(
+                    Property.tries(2_000).seed(0x5EED),
+                    () -> new XenListRangeSet("4.22", 0, XenListRangeSet.Variant.XEN_4_22),
+                    RangeSetModel::new,
+                    steps,
+                    20,
+                    (set, m) -> {}));
+    List<?> shrunk = (List<?>) failure.shrunkCounterexample();
+    assertEquals(2, shrunk.size(), failure.getMessage());
+    assertTrue(shrunk.get(0).toString().startsWith("addRange(0x"), failure.getMessage());
+    assertEquals("removeRange(0x0, 0xffffffffffffffff)", shrunk.get(1).toString());
+  }
+
+  /**
+   * The shrunk counterexample of {@link #shouldFindAndShrinkXensRemoveWrapBug}, kept as an example
+   * and worked by hand: {[1,1]} minus [0,~0]. Xen's find_range(0) finds nothing and find_range(~0)
+   * finds [1,1], so it takes the several-ranges path, starts at the first range (which is [1,1]
+   * itself), destroys nothing before it and sets its start to e + 1, which wraps to 0: [0,1] remains
+   * (reference §1.3.2). Corrected, the set is empty.
+   */
+  @Test
+  void shouldKeepTheShrunkWrapCounterexample() {
+    XenListRangeSet xen = new XenListRangeSet("4.22", 0, XenListRangeSet.Variant.XEN_4_22);
+    IntervalTreeRangeSet tree = new IntervalTreeRangeSet("tree", 0);
+    for (RangeSet set : List.of(xen, tree)) {
+      assertEquals(0, set.addSingleton(1));
+      assertEquals(0, set.removeRange(0, -1L));
+    }
+    assertEquals("4.22       { 0-1 }", xen.toString());
+    assertEquals("tree       { }", tree.toString());
   }
 
   @Test

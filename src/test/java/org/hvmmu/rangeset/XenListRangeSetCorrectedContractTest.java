@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
 /** The shared range set contract, run against Xen's list algorithm with every defect fixed. */
 class XenListRangeSetCorrectedContractTest extends AbstractRangeSetContractTest {
   @Override
@@ -9,6 +11,7 @@ class XenListRangeSetCorrectedContractTest extends AbstractRangeSetContractTest 
 
   @Override
   protected boolean invariantsHold(RangeSet set) {
-    return ((XenListRangeSet) set).checkInvariants();
+    // Every set the contract exercises must come from this subclass's factory.
+    return assertInstanceOf(XenListRangeSet.class, set).checkInvariants();
   }
 }

@@ -16,6 +16,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Reads of {@link IntervalTreeRangeSet#containsSingleton} while one writer thread adds and removes
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * contended:read} score is within 1.5x of the {@code uncontended} score, i.e. readers neither block
  * on nor retry much behind the writer.
  *
- * <p>Group {@code contended} runs one reader and one writer thread (the benchmark machine has two
+ * <p>Group {@code contended} runs one reader and one writer thread, the writer pausing for {@code
+ * writerPause} tokens between pairs (the benchmark machine has two
  * cores); group {@code uncontended} runs the reader alone. Every invocation is one operation, so
  * both reader scores are nanoseconds per lookup (JMH's per-invocation cost, a few nanoseconds, is
  * in both alike) and the writer's is nanoseconds per add + remove pair.
@@ -48,6 +50,14 @@ public class RangeSetContendedBenchmark {
   /** Number of ranges in the set. */
   @Param({"1024", "65536"})
   int n;
+
+  /**
+   * Work (JMH {@code Blackhole.consumeCPU} tokens) the writer does between two add + remove pairs: 0
+   * is a writer that never stops, the worst case; 2000 is about one pair every few microseconds,
+   * still far more often than devices enable MSI-X.
+   */
+  @Param({"0", "2000"})
+  int writerPause;
 
   long[] queries;
   long[] freshStarts;
@@ -102,7 +112,11 @@ public class RangeSetContendedBenchmark {
     int i = cursor.next++ & RangeWorkload.FRESH_MASK;
     long s = freshStarts[i];
     long e = freshEnds[i];
-    return intervalTree.addRange(s, e) | intervalTree.removeRange(s, e);
+    int rc = intervalTree.addRange(s, e) | intervalTree.removeRange(s, e);
+    if (writerPause > 0) {
+      Blackhole.consumeCPU(writerPause);
+    }
+    return rc;
   }
 
   /**

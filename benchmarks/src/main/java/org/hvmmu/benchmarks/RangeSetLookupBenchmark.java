@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableRangeSet;
 import com.google.common.collect.TreeRangeSet;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeVisitor;
@@ -58,6 +59,7 @@ public class RangeSetLookupBenchmark {
   TreeRangeSet<Long> guavaTreeRangeSet;
   ImmutableRangeSet<Long> guavaImmutableRangeSet;
   TreeMap<Long, Long> treeMap;
+  ConcurrentSkipListMap<Long, Long> skipList;
   RoaringBitmap roaringBitmap;
   BinarySearchRanges binarySearch;
   EytzingerRanges eytzinger;
@@ -84,6 +86,7 @@ public class RangeSetLookupBenchmark {
     guavaTreeRangeSet = RangeStructures.guavaTreeRangeSet(workload);
     guavaImmutableRangeSet = ImmutableRangeSet.copyOf(guavaTreeRangeSet);
     treeMap = RangeStructures.treeMap(workload);
+    skipList = RangeStructures.skipList(workload);
     roaringBitmap = RangeStructures.roaringBitmap(workload);
     binarySearch = RangeStructures.binarySearch(workload);
     eytzinger = RangeStructures.eytzinger(workload);
@@ -221,6 +224,25 @@ public class RangeSetLookupBenchmark {
   @OperationsPerInvocation(RangeWorkload.QUERIES)
   public int treeMapFloorEntry() {
     TreeMap<Long, Long> map = treeMap;
+    long[] qs = queries;
+    int hits = 0;
+    for (int i = 0; i < qs.length; i++) {
+      long q = qs[i];
+      Map.Entry<Long, Long> floor = map.floorEntry(q);
+      hits += floor != null && floor.getValue() >= q ? 1 : 0;
+    }
+    return hits;
+  }
+
+  /**
+   * {@code ConcurrentSkipListMap.floorEntry}, then the end compared: the JDK's lock-free sorted map.
+   *
+   * @return hits
+   */
+  @Benchmark
+  @OperationsPerInvocation(RangeWorkload.QUERIES)
+  public int skipListFloorEntry() {
+    ConcurrentSkipListMap<Long, Long> map = skipList;
     long[] qs = queries;
     int hits = 0;
     for (int i = 0; i < qs.length; i++) {

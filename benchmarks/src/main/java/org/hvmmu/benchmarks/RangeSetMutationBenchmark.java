@@ -3,6 +3,7 @@ package org.hvmmu.benchmarks;
 import com.google.common.collect.Range;
 import com.google.common.collect.TreeRangeSet;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.XenListRangeSet;
@@ -52,6 +53,7 @@ public class RangeSetMutationBenchmark {
   XenListRangeSet xenList;
   TreeRangeSet<Long> guavaTreeRangeSet;
   TreeMap<Long, Long> treeMap;
+  ConcurrentSkipListMap<Long, Long> skipList;
   RoaringBitmap roaringBitmap;
 
   /** Builds the workload and every structure from the fixed seed. */
@@ -65,6 +67,7 @@ public class RangeSetMutationBenchmark {
     xenList = RangeStructures.xenList(workload);
     guavaTreeRangeSet = RangeStructures.guavaTreeRangeSet(workload);
     treeMap = RangeStructures.treeMap(workload);
+    skipList = RangeStructures.skipList(workload);
     roaringBitmap = RangeStructures.roaringBitmap(workload);
   }
 
@@ -121,6 +124,19 @@ public class RangeSetMutationBenchmark {
     long s = freshStarts[i];
     treeMap.put(s, freshEnds[i]);
     return treeMap.remove(s).intValue();
+  }
+
+  /**
+   * {@code ConcurrentSkipListMap.put(s, e)} then {@code remove(s)}: the JDK's lock-free sorted map.
+   *
+   * @return the removed end, truncated
+   */
+  @Benchmark
+  public int skipList() {
+    int i = cursor++ & RangeWorkload.FRESH_MASK;
+    long s = freshStarts[i];
+    skipList.put(s, freshEnds[i]);
+    return skipList.remove(s).intValue();
   }
 
   /**

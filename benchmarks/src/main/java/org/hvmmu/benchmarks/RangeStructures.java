@@ -3,6 +3,7 @@ package org.hvmmu.benchmarks;
 import com.google.common.collect.Range;
 import com.google.common.collect.TreeRangeSet;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.rangeset.XenListRangeSet;
@@ -63,6 +64,22 @@ final class RangeStructures {
     }
     checkCount(set.asRanges().size(), workload.n, "TreeRangeSet");
     return set;
+  }
+
+  /**
+   * The JDK's lock-free sorted map, start to end: the peer that, like the interval tree, lets
+   * readers run while a writer mutates.
+   *
+   * @param workload the ranges
+   * @return the map
+   */
+  static ConcurrentSkipListMap<Long, Long> skipList(RangeWorkload workload) {
+    ConcurrentSkipListMap<Long, Long> map = new ConcurrentSkipListMap<>();
+    for (int i = 0; i < workload.n; i++) {
+      map.put(workload.starts[i], workload.ends[i]);
+    }
+    checkCount(map.size(), workload.n, "ConcurrentSkipListMap");
+    return map;
   }
 
   /**

@@ -25,6 +25,7 @@ class RangeSetLookupBenchmarkTest {
     assertEquals(w.expectedHits, b.guavaTreeRangeSet(), "guavaTreeRangeSet");
     assertEquals(w.expectedHits, b.guavaImmutableRangeSet(), "guavaImmutableRangeSet");
     assertEquals(w.expectedHits, b.treeMapFloorEntry(), "treeMapFloorEntry");
+    assertEquals(w.expectedHits, b.skipListFloorEntry(), "skipListFloorEntry");
     assertEquals(w.expectedHits, b.roaringBitmap(), "roaringBitmap");
     assertEquals(w.expectedHits, b.binarySearch(), "binarySearch");
     assertEquals(w.expectedHits, b.eytzinger(), "eytzinger");

@@ -46,6 +46,7 @@ class RangeSetMutationBenchmarkTest {
       assertEquals(0, b.xenList());
       b.guavaTreeRangeSet();
       b.treeMap();
+      b.skipList();
       b.roaringBitmap();
     }
     assertEquals(intervalTreeBefore, b.intervalTree.toString());
@@ -54,6 +55,7 @@ class RangeSetMutationBenchmarkTest {
     assertEquals(n, b.xenList.rangeCount());
     assertEquals(n, b.guavaTreeRangeSet.asRanges().size());
     assertEquals(n, b.treeMap.size());
+    assertEquals(n, b.skipList.size());
     assertEquals(pages, b.roaringBitmap.getLongCardinality());
     for (int i = 0; i < RangeWorkload.QUERIES; i++) {
       long q = w.queries[i];
