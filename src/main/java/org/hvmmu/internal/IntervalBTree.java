@@ -11,9 +11,9 @@ import java.util.Arrays;
  * overlapping intervals).
  *
  * <p>The whole tree lives in one {@code long[]}: a header, then nodes of {@link #STRIDE} longs. A node
- * holds up to {@link #FANOUT} sorted keys; a lookup counts the keys not above the query in each node
- * it passes (sixteen independent compares, no data-dependent branch) and follows one child, so a
- * lookup over N ranges reads about {@code log16(N)} nodes. No object is created per range, and nothing
+ * holds up to {@link #FANOUT} sorted keys; a lookup runs a four-step branch-free binary search in
+ * each node it passes and follows one child, so a lookup over N ranges reads about {@code log16(N)}
+ * nodes. No object is created per range, and nothing
  * is allocated unless the node array must grow (it doubles).
  *
  * <p>Keys are stored with the sign bit flipped ({@code start ^ Long.MIN_VALUE}) so that a signed
