@@ -249,9 +249,8 @@ public final class IntervalBTree {
     if (level < 0 || level > MAX_HEIGHT) {
       return TORN;
     }
-    long base;
     for (; ; ) {
-      base = HEADER + node * STRIDE;
+      long base = HEADER + node * STRIDE;
       if (node < 0 || base > limit) {
         return TORN;
       }
@@ -289,15 +288,6 @@ public final class IntervalBTree {
     c += m[b + KEYS + c + 1] <= k ? 2 : 0;
     c += m[b + KEYS + c] <= k ? 1 : 0;
     return c + (m[b + KEYS + 15] <= k ? 1 : 0);
-  }
-
-  /** As {@link #countNotAbove}, counting the keys strictly below {@code k}; padding never counts. */
-  private static int countBelow(long[] m, int b, long k) {
-    int c = m[b + KEYS + 7] < k ? 8 : 0;
-    c += m[b + KEYS + c + 3] < k ? 4 : 0;
-    c += m[b + KEYS + c + 1] < k ? 2 : 0;
-    c += m[b + KEYS + c] < k ? 1 : 0;
-    return c + (m[b + KEYS + 15] < k ? 1 : 0);
   }
 
   /** {@link #floorEndAtLeast} for the key {@code ~0}: the floor is the last entry of the tree. */
@@ -567,7 +557,8 @@ public final class IntervalBTree {
   private int countKeys(int node, long k, boolean inclusive) {
     final long[] m = mem;
     final int b = base(node);
-    int c = inclusive ? countNotAbove(m, b, k) : countBelow(m, b, k);
+    // Keys below k are the keys not above k - 1; nothing is below the bottom.
+    int c = inclusive ? countNotAbove(m, b, k) : k == BOTTOM ? 0 : countNotAbove(m, b, k - 1);
     return Math.min(c, (int) m[b + COUNT]);
   }
 

@@ -155,8 +155,9 @@ public final class IntervalTreeRangeSet implements RangeSet {
       IntervalBTree t = current;
       boolean hex = (flags & PRETTYPRINT_HEX) != 0;
       StringBuilder out = Ranges.printHeader(name);
-      for (int pos = t.first(); pos != IntervalBTree.NONE; pos = t.next(pos)) {
-        Ranges.printRange(out, hex, pos == t.first(), t.start(pos), t.end(pos));
+      int first = t.first();
+      for (int pos = first; pos != IntervalBTree.NONE; pos = t.next(pos)) {
+        Ranges.printRange(out, hex, pos == first, t.start(pos), t.end(pos));
       }
       return Ranges.printFooter(out);
     } finally {
