@@ -7,4 +7,6 @@ module org.hvmmu {
 
   exports org.hvmmu.rangeset;
   exports org.hvmmu.testkit;
+  exports org.hvmmu.x86;
+  exports org.hvmmu.xen;
 }

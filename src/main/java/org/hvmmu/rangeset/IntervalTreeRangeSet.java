@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import org.hvmmu.xen.Errno;
+
 import java.util.concurrent.locks.ReentrantLock;
 import org.hvmmu.internal.IntervalBTree;
 

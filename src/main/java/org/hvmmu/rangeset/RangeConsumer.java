@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import org.hvmmu.xen.Errno;
+
 /**
  * The callback of {@link RangeSet#consumeRanges}, modelling Xen's {@code rangeset_consume_ranges}: it is
  * offered the first range of the set, says how many of its leading values it consumed, and returns 0 to

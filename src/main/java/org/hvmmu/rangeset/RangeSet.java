@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import org.hvmmu.xen.Errno;
+
 /**
  * A set of inclusive ranges {@code [s, e]} of unsigned 64-bit values with the semantics of Xen's
  * rangesets ({@code xen/common/rangeset.c}); each method names the Xen function it models.

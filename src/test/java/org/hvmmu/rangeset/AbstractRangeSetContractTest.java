@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import org.hvmmu.xen.Errno;
+
 import static org.hvmmu.rangeset.RangeSetTestRanges.of;
 import static org.hvmmu.rangeset.RangeSetTestRanges.reported;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import org.hvmmu.xen.Errno;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
