@@ -8,5 +8,6 @@ module org.hvmmu {
   exports org.hvmmu.rangeset;
   exports org.hvmmu.testkit;
   exports org.hvmmu.x86;
+  exports org.hvmmu.x86.pv;
   exports org.hvmmu.xen;
 }

@@ -1,0 +1,619 @@
+package org.hvmmu.x86.pv;
+
+import static org.hvmmu.x86.pv.PageInfo.PGC_ALLOCATED;
+import static org.hvmmu.x86.pv.PageInfo.PGC_CACHEATTR_BASE;
+import static org.hvmmu.x86.pv.PageInfo.PGC_CACHEATTR_MASK;
+import static org.hvmmu.x86.pv.PageInfo.PGC_COUNT_MASK;
+import static org.hvmmu.x86.pv.PageInfo.PGC_XEN_HEAP;
+import static org.hvmmu.x86.pv.PageInfo.PGT_COUNT_MASK;
+import static org.hvmmu.x86.pv.PageInfo.PGT_LOCKED;
+import static org.hvmmu.x86.pv.PageInfo.PGT_PINNED;
+import static org.hvmmu.x86.pv.PageInfo.PGT_TYPE_MASK;
+import static org.hvmmu.x86.pv.PageInfo.PGT_VALIDATED;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import org.hvmmu.x86.Pte;
+import org.hvmmu.xen.DomainIds;
+import org.hvmmu.xen.HypervisorBugException;
+
+/**
+ * The host's frame table: for every machine frame below {@link #frameCount()}, its owner, its
+ * general reference count ({@code count_info}), its page type state ({@code type_info}) and, when the
+ * frame holds guest data the model reads (page tables), its 512 entries.
+ *
+ * <p>Frames at or above {@link #frameCount()} have no frame-table entry: Xen's {@code mfn_valid} is
+ * false for them, and the PV code treats them as MMIO without reference counting. MMIO frames inside
+ * the table are owned by {@link DomainIds#DOMID_IO}.
+ *
+ * <p>The counting operations follow Xen's {@code get_page}, {@code put_page}, {@code get_page_type}
+ * and {@code put_page_type} with the same compare-and-swap loops, so they are safe from many threads
+ * and allocate nothing. The state is kept in primitive arrays; {@link PageInfo} gives the bit layout.
+ * Set-up operations ({@link #assignPage}, {@link #shareWithDomIo}, ...) are meant for one thread
+ * before or between guest activity.
+ */
+public final class FrameTable {
+  /** The most frames a table may hold (64 GiB of 4-KByte frames). */
+  public static final long MAX_FRAMES = 1L << 24;
+
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+
+  private final long[] countInfo;
+  private final long[] typeInfo;
+  private final int[] owner;
+  private final long[][] contents;
+  private PageTableValidation validation = PageTableValidation.NONE;
+
+  /**
+   * Creates a table of {@code frameCount} frames, all free ({@link DomainIds#OWNER_NONE}, counts 0).
+   *
+   * @param frameCount the number of frames with a frame-table entry, 1 to {@link #MAX_FRAMES}
+   * @throws IllegalArgumentException if {@code frameCount} is outside that range
+   */
+  public FrameTable(long frameCount) {
+    if (frameCount < 1 || frameCount > MAX_FRAMES) {
+      throw new IllegalArgumentException(
+          "frameCount: 0x" + Long.toHexString(frameCount) + " (expected: 1 to 0x"
+              + Long.toHexString(MAX_FRAMES) + ")");
+    }
+    int n = (int) frameCount;
+    countInfo = new long[n];
+    typeInfo = new long[n];
+    owner = new int[n];
+    contents = new long[n][];
+    java.util.Arrays.fill(owner, DomainIds.OWNER_NONE);
+  }
+
+  void setValidation(PageTableValidation validation) {
+    this.validation = validation;
+  }
+
+  /**
+   * The number of frames with a frame-table entry.
+   *
+   * @return frames 0 to {@code frameCount() - 1} are valid
+   */
+  public long frameCount() {
+    return countInfo.length;
+  }
+
+  /**
+   * Xen's {@code mfn_valid}: whether frame {@code mfn} has a frame-table entry.
+   *
+   * @param mfn a frame number (unsigned)
+   * @return true if {@code mfn} is below {@link #frameCount()}
+   */
+  public boolean mfnValid(long mfn) {
+    return Long.compareUnsigned(mfn, countInfo.length) < 0;
+  }
+
+  /**
+   * Xen's {@code page_get_owner}: the id of the domain that owns frame {@code mfn}.
+   *
+   * @param mfn a valid frame
+   * @return a domain id, {@link DomainIds#DOMID_IO}, {@link DomainIds#DOMID_XEN}, or {@link
+   *     DomainIds#OWNER_NONE} for a free frame
+   * @throws IllegalArgumentException if {@code mfn} is not valid
+   */
+  public int owner(long mfn) {
+    return (int) INTS.getAcquire(owner, index(mfn));
+  }
+
+  /**
+   * The frame's {@code count_info} word ({@link PageInfo} gives the layout).
+   *
+   * @param mfn a valid frame
+   * @return the word
+   */
+  public long countInfo(long mfn) {
+    return (long) LONGS.getVolatile(countInfo, index(mfn));
+  }
+
+  /**
+   * The frame's {@code type_info} word ({@link PageInfo} gives the layout).
+   *
+   * @param mfn a valid frame
+   * @return the word
+   */
+  public long typeInfo(long mfn) {
+    return (long) LONGS.getVolatile(typeInfo, index(mfn));
+  }
+
+  /**
+   * The frame's general reference count.
+   *
+   * @param mfn a valid frame
+   * @return the count
+   */
+  public long generalCount(long mfn) {
+    return PageInfo.count(countInfo(mfn));
+  }
+
+  /**
+   * The frame's current page type.
+   *
+   * @param mfn a valid frame
+   * @return the type
+   */
+  public PageType pageType(long mfn) {
+    return PageInfo.type(typeInfo(mfn));
+  }
+
+  /**
+   * The frame's type use count.
+   *
+   * @param mfn a valid frame
+   * @return the count
+   */
+  public long typeCount(long mfn) {
+    return PageInfo.typeCount(typeInfo(mfn));
+  }
+
+  /**
+   * Xen's {@code is_iomem_page}: an invalid frame, or one owned by {@link DomainIds#DOMID_IO}.
+   *
+   * @param mfn a frame number (unsigned)
+   * @return true if the PV code treats the frame as MMIO
+   */
+  public boolean isIomemPage(long mfn) {
+    return !mfnValid(mfn) || owner(mfn) == DomainIds.DOMID_IO;
+  }
+
+  /**
+   * Xen's {@code is_xen_heap_page}.
+   *
+   * @param mfn a valid frame
+   * @return true if the frame is a Xen heap page
+   */
+  public boolean isXenHeapPage(long mfn) {
+    return (countInfo(mfn) & PGC_XEN_HEAP) != 0;
+  }
+
+  // ---- set-up: who owns which frame -------------------------------------------------------------
+
+  /**
+   * Gives a free frame to domain {@code domainId}, as Xen's {@code assign_pages} does: the owner is
+   * set and the allocation holds one reference ({@code PGC_allocated}, count 1). The frame's contents
+   * are zero.
+   *
+   * @param mfn a valid, free frame
+   * @param domainId an ordinary domain id
+   * @throws IllegalArgumentException if the frame is invalid or the id is not an ordinary one
+   * @throws IllegalStateException if the frame is not free
+   */
+  public void assignPage(long mfn, int domainId) {
+    if (!DomainIds.isOrdinary(domainId)) {
+      throw new IllegalArgumentException("domainId: 0x" + Integer.toHexString(domainId)
+          + " (expected: an ordinary domain id)");
+    }
+    allocate(mfn, domainId, PGC_ALLOCATED | 1);
+  }
+
+  /**
+   * Gives frames {@code [first, last]} (inclusive) to domain {@code domainId}, one by one as {@link
+   * #assignPage} does; on failure no frame of the range is changed.
+   *
+   * @param first the first frame
+   * @param last the last frame, at least {@code first}
+   * @param domainId an ordinary domain id
+   */
+  public void assignRange(long first, long last, int domainId) {
+    checkRange(first, last);
+    for (long mfn = first; mfn <= last; mfn++) {
+      if (owner(mfn) != DomainIds.OWNER_NONE) {
+        throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
+            + DomainIds.name(owner(mfn)) + " (expected: free)");
+      }
+    }
+    for (long mfn = first; mfn <= last; mfn++) {
+      assignPage(mfn, domainId);
+    }
+  }
+
+  /**
+   * Marks frames {@code [first, last]} (inclusive) as MMIO owned by {@link DomainIds#DOMID_IO}, as Xen
+   * does at boot for MMIO holes inside the frame table ({@code share_xen_page_with_guest(dom_io)}):
+   * owner dom_io, one allocation reference.
+   *
+   * @param first the first frame
+   * @param last the last frame, at least {@code first}
+   */
+  public void shareWithDomIo(long first, long last) {
+    checkRange(first, last);
+    for (long mfn = first; mfn <= last; mfn++) {
+      if (owner(mfn) != DomainIds.OWNER_NONE) {
+        throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
+            + DomainIds.name(owner(mfn)) + " (expected: free)");
+      }
+    }
+    for (long mfn = first; mfn <= last; mfn++) {
+      allocate(mfn, DomainIds.DOMID_IO, PGC_ALLOCATED | 1);
+    }
+  }
+
+  /**
+   * Makes a free frame a Xen heap page shared with {@code ownerId} ({@code share_xen_page_with_guest}
+   * of a Xen heap page, such as a shared-info page): owned by that id, flagged {@code PGC_xen_heap},
+   * one allocation reference. Xen refuses to change the cache attribute of such a page.
+   *
+   * @param mfn a valid, free frame
+   * @param ownerId an ordinary domain id or {@link DomainIds#DOMID_XEN}
+   */
+  public void shareXenHeapPage(long mfn, int ownerId) {
+    if (!DomainIds.isOrdinary(ownerId) && ownerId != DomainIds.DOMID_XEN) {
+      throw new IllegalArgumentException("ownerId: 0x" + Integer.toHexString(ownerId)
+          + " (expected: an ordinary domain id or DOMID_XEN)");
+    }
+    allocate(mfn, ownerId, PGC_ALLOCATED | PGC_XEN_HEAP | 1);
+  }
+
+  /**
+   * The owner gives a frame back, as Xen's {@code decrease_reservation} does: the allocation
+   * reference is dropped ({@code PGC_allocated} cleared, then {@code put_page}); the frame becomes free
+   * once no mapping references it any more.
+   *
+   * @param mfn a valid frame
+   * @return false if the frame had no allocation reference to drop
+   */
+  public boolean releasePage(long mfn) {
+    int i = index(mfn);
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(countInfo, i);
+      if ((x & PGC_ALLOCATED) == 0) {
+        return false;
+      }
+    } while (!LONGS.compareAndSet(countInfo, i, x, x & ~PGC_ALLOCATED));
+    putPage(mfn);
+    return true;
+  }
+
+  private void allocate(long mfn, int ownerId, long count) {
+    int i = index(mfn);
+    if (owner[i] != DomainIds.OWNER_NONE || (countInfo[i] & PGC_COUNT_MASK) != 0) {
+      throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
+          + DomainIds.name(owner[i]) + " (expected: free)");
+    }
+    typeInfo[i] = 0;
+    contents[i] = null;
+    LONGS.setVolatile(countInfo, i, count);
+    INTS.setRelease(owner, i, ownerId);
+  }
+
+  // ---- Xen's reference counting -----------------------------------------------------------------
+
+  /**
+   * Xen's {@code page_get_owner_and_reference}: takes a general reference and returns the owner, or
+   * takes nothing and returns {@link DomainIds#OWNER_NONE} if the frame is free or its count would
+   * wrap (Xen keeps the last two values in reserve).
+   *
+   * @param mfn a valid frame
+   * @return the owner, or {@link DomainIds#OWNER_NONE} with no reference taken
+   */
+  public int getPageOwnerAndReference(long mfn) {
+    int i = index(mfn);
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(countInfo, i);
+      if (((x + 2) & PGC_COUNT_MASK) <= 2) {
+        return DomainIds.OWNER_NONE;
+      }
+    } while (!LONGS.compareAndSet(countInfo, i, x, x + 1));
+    return owner(mfn);
+  }
+
+  /**
+   * Xen's {@code get_page}: takes a general reference if frame {@code mfn} is owned by {@code
+   * domainId}.
+   *
+   * @param mfn a valid frame
+   * @param domainId the expected owner
+   * @return true if the reference was taken
+   */
+  public boolean getPage(long mfn, int domainId) {
+    int actual = getPageOwnerAndReference(mfn);
+    if (actual == domainId && actual != DomainIds.OWNER_NONE) {
+      return true;
+    }
+    if (actual != DomainIds.OWNER_NONE) {
+      putPage(mfn);
+    }
+    return false;
+  }
+
+  /**
+   * Xen's {@code put_page}: drops a general reference; the last one frees the frame (owner none, type
+   * and contents cleared).
+   *
+   * @param mfn a valid frame
+   * @throws HypervisorBugException if the count is already 0 (Xen's {@code ASSERT})
+   */
+  public void putPage(long mfn) {
+    int i = index(mfn);
+    long x;
+    long nx;
+    do {
+      x = (long) LONGS.getVolatile(countInfo, i);
+      if ((x & PGC_COUNT_MASK) == 0) {
+        throw new HypervisorBugException(
+            "put_page: mfn 0x" + Long.toHexString(mfn) + " has no reference to drop");
+      }
+      nx = x - 1;
+    } while (!LONGS.compareAndSet(countInfo, i, x, nx));
+    if ((nx & PGC_COUNT_MASK) == 0) {
+      // free_domheap_page: the frame returns to the free pool, scrubbed.
+      INTS.setRelease(owner, i, DomainIds.OWNER_NONE);
+      LONGS.setVolatile(typeInfo, i, 0L);
+      LONGS.setVolatile(countInfo, i, 0L);
+      contents[i] = null;
+    }
+  }
+
+  /**
+   * Xen's {@code get_page_type}: takes a type reference for {@code type}. A frame whose type count is
+   * 0 may change type; a page-table type is then validated entry by entry (for an L1 table, Xen's
+   * {@code alloc_l1_table}) before the reference counts. A frame in use as another type is refused.
+   *
+   * @param mfn a valid frame on which the caller holds a general reference
+   * @param type the type wanted
+   * @return 0, or a negated {@link org.hvmmu.xen.Errno} value: {@code -EINVAL} for a type conflict or
+   *     overflow, or the validation's error
+   */
+  public int getPageType(long mfn, PageType type) {
+    int i = index(mfn);
+    long want = type.typeInfoBits();
+    long x;
+    long nx;
+    for (;;) {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+      nx = x + 1;
+      if ((nx & PGT_COUNT_MASK) == 0) {
+        return -org.hvmmu.xen.Errno.EINVAL; // type count would overflow
+      }
+      if ((x & PGT_COUNT_MASK) == 0) {
+        if ((x & PGT_TYPE_MASK) != want) {
+          // The type changes: the new type starts unvalidated, except for types with no contents
+          // to check.
+          nx &= ~(PGT_TYPE_MASK | PGT_VALIDATED | PGT_PINNED);
+          nx |= want;
+          if (!type.needsValidation()) {
+            nx |= PGT_VALIDATED;
+          }
+        }
+      } else if ((x & PGT_TYPE_MASK) != want) {
+        return -org.hvmmu.xen.Errno.EINVAL; // in use as another type
+      } else if ((x & PGT_VALIDATED) == 0) {
+        // Xen waits for the CPU that is validating the page; the model validates on one thread.
+        throw new HypervisorBugException("get_page_type: mfn 0x" + Long.toHexString(mfn)
+            + " is being validated as " + type);
+      }
+      if (LONGS.compareAndSet(typeInfo, i, x, nx)) {
+        break;
+      }
+    }
+    if ((nx & PGT_VALIDATED) == 0) {
+      int rc = validation.allocPageType(mfn, type);
+      if (rc != 0) {
+        // alloc_page_type's failure path: the frame loses its type and the count just taken.
+        LONGS.setVolatile(typeInfo, i, 0L);
+        return rc;
+      }
+      orTypeInfo(i, PGT_VALIDATED);
+    }
+    return 0;
+  }
+
+  /**
+   * Xen's {@code put_page_type}: drops a type reference; when the last reference to a validated
+   * page-table type goes, the table's own references are dropped first ({@code free_page_type}) and
+   * the frame is no longer validated.
+   *
+   * @param mfn a valid frame
+   * @throws HypervisorBugException if the type count is already 0
+   */
+  public void putPageType(long mfn) {
+    int i = index(mfn);
+    for (;;) {
+      long x = (long) LONGS.getVolatile(typeInfo, i);
+      if ((x & PGT_COUNT_MASK) == 0) {
+        throw new HypervisorBugException(
+            "put_page_type: mfn 0x" + Long.toHexString(mfn) + " has no type reference to drop");
+      }
+      long nx = x - 1;
+      PageType type = PageInfo.type(x);
+      if ((nx & PGT_COUNT_MASK) == 0 && type.needsValidation() && (nx & PGT_VALIDATED) != 0) {
+        // Unvalidate first so that no one else uses the table, then release what it references,
+        // then drop the count.
+        long unvalidated = x & ~(PGT_VALIDATED | PGT_PINNED);
+        if (!LONGS.compareAndSet(typeInfo, i, x, unvalidated)) {
+          continue;
+        }
+        validation.freePageType(mfn, type);
+        addTypeInfo(i, -1);
+        return;
+      }
+      if (LONGS.compareAndSet(typeInfo, i, x, nx)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Xen's {@code put_page_and_type}.
+   *
+   * @param mfn a valid frame
+   */
+  public void putPageAndType(long mfn) {
+    putPageType(mfn);
+    putPage(mfn);
+  }
+
+  /**
+   * Xen's {@code page_lock}: locks a validated frame in use as its type, taking a type reference.
+   * Waits while another thread holds the lock, as Xen spins.
+   *
+   * @param mfn a valid frame
+   * @return false if the frame is not validated or has no type reference
+   */
+  boolean pageLock(long mfn) {
+    int i = index(mfn);
+    for (;;) {
+      long x = (long) LONGS.getVolatile(typeInfo, i);
+      if ((x & PGT_LOCKED) != 0) {
+        Thread.onSpinWait();
+        continue;
+      }
+      long nx = x + (1 | PGT_LOCKED);
+      if ((x & PGT_VALIDATED) == 0 || (x & PGT_COUNT_MASK) == 0 || (nx & PGT_COUNT_MASK) == 0) {
+        return false;
+      }
+      if (LONGS.compareAndSet(typeInfo, i, x, nx)) {
+        return true;
+      }
+    }
+  }
+
+  /** Xen's {@code page_unlock}. */
+  void pageUnlock(long mfn) {
+    addTypeInfo(index(mfn), -(1 | PGT_LOCKED));
+  }
+
+  /**
+   * Sets {@code PGT_pinned}, Xen's {@code test_and_set_bit(_PGT_pinned)}.
+   *
+   * @return false if it was already set
+   */
+  boolean testAndSetPinned(long mfn) {
+    int i = index(mfn);
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+      if ((x & PGT_PINNED) != 0) {
+        return false;
+      }
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x | PGT_PINNED));
+    return true;
+  }
+
+  /**
+   * Clears {@code PGT_pinned}, Xen's {@code test_and_clear_bit(_PGT_pinned)}.
+   *
+   * @return false if it was not set
+   */
+  boolean testAndClearPinned(long mfn) {
+    int i = index(mfn);
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+      if ((x & PGT_PINNED) == 0) {
+        return false;
+      }
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x & ~PGT_PINNED));
+    return true;
+  }
+
+  /**
+   * The frame's cache-attribute hint: the PAT index its mappings use.
+   *
+   * @param mfn a valid frame
+   * @return 0 to 7
+   */
+  public int cacheAttr(long mfn) {
+    return PageInfo.cacheAttr(countInfo(mfn));
+  }
+
+  /** Records a new cache-attribute hint, as Xen's cmpxchg loop on count_info does. */
+  void setCacheAttr(long mfn, int cacheAttr) {
+    int i = index(mfn);
+    long x;
+    long nx;
+    do {
+      x = (long) LONGS.getVolatile(countInfo, i);
+      nx = (x & ~PGC_CACHEATTR_MASK) | ((long) cacheAttr << PGC_CACHEATTR_BASE);
+    } while (!LONGS.compareAndSet(countInfo, i, x, nx));
+  }
+
+  // ---- frame contents -----------------------------------------------------------------------------
+
+  /**
+   * Entry {@code slot} of frame {@code mfn} read as a page-table entry (0 for a frame never written).
+   *
+   * @param mfn a valid frame
+   * @param slot 0 to 511
+   * @return the 64-bit entry
+   */
+  public long readEntry(long mfn, int slot) {
+    long[] page = contents[index(mfn)];
+    checkSlot(slot);
+    return page == null ? 0 : (long) LONGS.getVolatile(page, slot);
+  }
+
+  /** Stores an entry, allocating the frame's contents on first write (set-up path only). */
+  void storeEntry(long mfn, int slot, long value) {
+    int i = index(mfn);
+    checkSlot(slot);
+    long[] page = contents[i];
+    if (page == null) {
+      if (value == 0) {
+        return;
+      }
+      page = new long[Pte.ENTRIES_PER_TABLE];
+      contents[i] = page;
+    }
+    LONGS.setVolatile(page, slot, value);
+  }
+
+  /** Compare-and-swap of one entry, Xen's {@code paging_cmpxchg_guest_entry}. */
+  boolean compareAndSetEntry(long mfn, int slot, long expected, long value) {
+    int i = index(mfn);
+    long[] page = contents[i];
+    if (page == null) {
+      if (expected != 0) {
+        return false;
+      }
+      storeEntry(mfn, slot, value);
+      return true;
+    }
+    return LONGS.compareAndSet(page, slot, expected, value);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------
+
+  private void orTypeInfo(int i, long bits) {
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x | bits));
+  }
+
+  private void addTypeInfo(int i, long delta) {
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x + delta));
+  }
+
+  private int index(long mfn) {
+    if (!mfnValid(mfn)) {
+      throw new IllegalArgumentException("mfn: 0x" + Long.toHexString(mfn)
+          + " (expected: below 0x" + Long.toHexString(countInfo.length) + ", a valid frame)");
+    }
+    return (int) mfn;
+  }
+
+  private void checkRange(long first, long last) {
+    index(first);
+    index(last);
+    if (first > last) {
+      throw new IllegalArgumentException("range: [0x" + Long.toHexString(first) + ", 0x"
+          + Long.toHexString(last) + "] (expected: first <= last)");
+    }
+  }
+
+  private static void checkSlot(int slot) {
+    if (slot < 0 || slot >= Pte.ENTRIES_PER_TABLE) {
+      throw new IllegalArgumentException("slot: " + slot + " (expected: 0 to 511)");
+    }
+  }
+}
