@@ -66,13 +66,14 @@ final class PvFixture {
    * Every frame's count_info and type count (with the pinned bit), to compare before and after an
    * operation. The type field itself is left out: a frame whose type count drops back to 0 keeps its
    * last type in Xen (a writable page stays "writable, validated, count 0"), which is free to change
-   * and so is not a visible change.
+   * and so is not a visible change. Nor is count_info's cache-attribute hint: it records the PAT
+   * index of the frame's latest mapping and, as in Xen, a failed pin does not restore it.
    */
   long[] counts() {
     int n = (int) frames.frameCount();
     long[] all = new long[2 * n];
     for (int i = 0; i < n; i++) {
-      all[2 * i] = frames.countInfo(i);
+      all[2 * i] = frames.countInfo(i) & ~PageInfo.PGC_CACHEATTR_MASK;
       all[2 * i + 1] = frames.typeInfo(i) & (PageInfo.PGT_COUNT_MASK | PageInfo.PGT_PINNED);
     }
     return all;
