@@ -5,6 +5,8 @@
 module org.hvmmu {
   requires org.slf4j;
 
+  exports org.hvmmu.pci;
+  exports org.hvmmu.pci.msix;
   exports org.hvmmu.rangeset;
   exports org.hvmmu.testkit;
   exports org.hvmmu.x86;

@@ -1,12 +1,22 @@
 package org.hvmmu.cli;
 
 import java.io.PrintStream;
+import org.hvmmu.x86.CpuFeatures;
+import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.PteFlags;
+import org.hvmmu.x86.pv.Domain;
+import org.hvmmu.x86.pv.GuestType;
+import org.hvmmu.x86.pv.L1eVerdict;
+import org.hvmmu.x86.pv.PvMmu;
+import org.hvmmu.x86.pv.PvSwitches;
+import org.hvmmu.xen.Errno;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
 
 /**
  * Builds {@code mmio_ro_ranges} for an embedded default host and prints it as Xen's {@code
- * rangeset_printk} would, with the frames a few guest mappings would hit.
+ * rangeset_printk} would, then runs a few guest entries through the PV validator under the seed's and
+ * the hardened switches.
  *
  * <p>The default host is a typical x86 server: the IO-APIC page at 0xfec00000, the HPET at 0xfed00000
  * (Xen protects it with {@code ro_hpet}), a 64 MiB MMCFG window at 0xf8000000 (buses 0-63, one MiB
@@ -32,12 +42,42 @@ public final class Main {
     add(ro, 0xe0842000L >>> 12, 0xe0842000L >>> 12, "82576 MSI-X PBA (BAR 3 + 0x2000)");
     out.println(ro);
     out.println(ro.rangeCount() + " ranges");
-    long[] probes = {0xfec00L, 0xfec01L, 0xf8042L, 0xe0840L, 0xe0841L, 0xe0842L, 0xfee00L};
-    for (long mfn : probes) {
-      out.printf(
-          "guest maps MFN %x writable: %s%n",
-          mfn, ro.containsSingleton(mfn) ? "forced read-only" : "allowed");
+    out.println();
+    out.println("A PV guest with the 82576's BAR 3 (MFN e0840-e0843) in its iomem_caps, and the");
+    out.println("privileged dom0, install present writable write-back entries (get_page_from_l1e):");
+    out.printf("  %-6s %-6s %-28s %s%n", "domain", "MFN", "seed 2010", "hardened");
+    PvMmu seed = pvMmu(ro, PvSwitches.SEED_2010);
+    PvMmu hardened = pvMmu(ro, PvSwitches.HARDENED);
+    long[] probes = {0xe0840L, 0xe0841L, 0xe0842L, 0xfec00L};
+    for (int id = 0; id <= 1; id++) {
+      for (long mfn : probes) {
+        long l1e = Pte.fromMfn(mfn, PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW);
+        out.printf("  %-6s %-6s %-28s %s%n", "d" + id, Long.toHexString(mfn),
+            verdict(seed, id, l1e), verdict(hardened, id, l1e));
+      }
     }
+  }
+
+  private static PvMmu pvMmu(RangeSet ro, PvSwitches switches) {
+    PvMmu mmu = new PvMmu(0x100, ro, CpuFeatures.ALL, switches);
+    mmu.createDomain(0, true, GuestType.PV64);
+    Domain guest = mmu.createDomain(1, false, GuestType.PV64);
+    guest.iomemCaps().addRange(0xe0840L, 0xe0843L);
+    return mmu;
+  }
+
+  private static String verdict(PvMmu mmu, int id, long l1e) {
+    Domain d = mmu.domain(id);
+    int rc = mmu.validator().getPageFromL1e(l1e, d, d);
+    if (rc < 0) {
+      return "rejected (-" + Errno.name(rc) + ")";
+    }
+    String what = switch (L1eVerdict.of(rc)) {
+      case ACCEPT -> rc == 0 ? "writable" : "writable, uncached";
+      case ACCEPT_READ_ONLY -> rc == PteFlags.PAGE_RW ? "read-only" : "read-only, uncached";
+      case REJECT -> throw new AssertionError(rc);
+    };
+    return what + " (flip 0x" + Integer.toHexString(rc) + ")";
   }
 
   private static void add(RangeSet ro, long s, long e, String what) {

@@ -546,7 +546,7 @@ public final class FrameTable {
   public long readEntry(long mfn, int slot) {
     long[] page = contents[index(mfn)];
     checkSlot(slot);
-    return page == null ? 0 : (long) LONGS.getVolatile(page, slot);
+    return page == null ? 0 : (long) LONGS.getAcquire(page, slot);
   }
 
   /** Stores an entry, allocating the frame's contents on first write (set-up path only). */
@@ -561,7 +561,8 @@ public final class FrameTable {
       page = new long[Pte.ENTRIES_PER_TABLE];
       contents[i] = page;
     }
-    LONGS.setVolatile(page, slot, value);
+    // Stores happen under the table's page lock; release order suffices for lock-free readers.
+    LONGS.setRelease(page, slot, value);
   }
 
   /** Compare-and-swap of one entry, Xen's {@code paging_cmpxchg_guest_entry}. */
