@@ -1,0 +1,68 @@
+package org.hvmmu.x86.pv;
+
+import static org.hvmmu.x86.PteFlags.PAGE_PRESENT;
+import static org.hvmmu.x86.PteFlags.PAGE_RW;
+import static org.hvmmu.x86.PteFlags.PAGE_USER;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.hvmmu.x86.Pte;
+import org.junit.jupiter.api.Test;
+
+/**
+ * vCPUs of one domain update their own L1 tables at the same time, mapping a shared pool of frames
+ * read-only and writable, and MMIO: the compare-and-swap counts must still balance exactly.
+ */
+class PvMmuConcurrencyTest {
+  @Test
+  void countsShouldBalanceAfterConcurrentUpdates() throws InterruptedException {
+    PvFixture f = new PvFixture(PvSwitches.HARDENED);
+    int threads = 4;
+    for (int t = 0; t < threads; t++) {
+      assertEquals(0, f.mmu.pinL1Table(f.domU, 0x110 + t));
+    }
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long table = 0x110 + t;
+      long seed = 0x5EED + t;
+      Thread worker = new Thread(() -> {
+        SplittableRandom r = new SplittableRandom(seed);
+        try {
+          start.await();
+          for (int i = 0; i < 20_000; i++) {
+            long mfn = r.nextInt(5) == 0 ? PvFixture.RO_ABOVE + r.nextInt(4) : 0x130 + r.nextInt(8);
+            int flags = PAGE_PRESENT | PAGE_USER | (r.nextBoolean() ? PAGE_RW : 0);
+            long entry = r.nextInt(8) == 0 ? 0 : Pte.fromMfn(mfn, flags);
+            f.mmu.modL1Entry(f.domU, table, r.nextInt(16), entry, f.domU);
+          }
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      });
+      workers.add(worker);
+      worker.start();
+    }
+    start.countDown();
+    for (Thread worker : workers) {
+      worker.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    assertEquals(List.of(), f.mmu.countViolations());
+    for (int t = 0; t < threads; t++) {
+      assertEquals(0, f.mmu.unpinTable(f.domU, 0x110 + t));
+    }
+    assertEquals(List.of(), f.mmu.countViolations());
+    for (long mfn = 0x130; mfn < 0x138; mfn++) {
+      assertEquals(1, f.frames.generalCount(mfn), "only the allocation reference is left");
+      assertEquals(0, f.frames.typeCount(mfn));
+    }
+  }
+}
