@@ -199,13 +199,7 @@ public final class FrameTable {
    * @param domainId an ordinary domain id
    */
   public void assignRange(long first, long last, int domainId) {
-    checkRange(first, last);
-    for (long mfn = first; mfn <= last; mfn++) {
-      if (owner(mfn) != DomainIds.OWNER_NONE) {
-        throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
-            + DomainIds.name(owner(mfn)) + " (expected: free)");
-      }
-    }
+    requireFree(first, last);
     for (long mfn = first; mfn <= last; mfn++) {
       assignPage(mfn, domainId);
     }
@@ -220,13 +214,7 @@ public final class FrameTable {
    * @param last the last frame, at least {@code first}
    */
   public void shareWithDomIo(long first, long last) {
-    checkRange(first, last);
-    for (long mfn = first; mfn <= last; mfn++) {
-      if (owner(mfn) != DomainIds.OWNER_NONE) {
-        throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
-            + DomainIds.name(owner(mfn)) + " (expected: free)");
-      }
-    }
+    requireFree(first, last);
     for (long mfn = first; mfn <= last; mfn++) {
       allocate(mfn, DomainIds.DOMID_IO, PGC_ALLOCATED | 1);
     }
@@ -601,6 +589,17 @@ public final class FrameTable {
           + " (expected: below 0x" + Long.toHexString(countInfo.length) + ", a valid frame)");
     }
     return (int) mfn;
+  }
+
+  /** Checks that {@code [first, last]} is a valid range of free frames, before changing any. */
+  private void requireFree(long first, long last) {
+    checkRange(first, last);
+    for (long mfn = first; mfn <= last; mfn++) {
+      if (owner(mfn) != DomainIds.OWNER_NONE) {
+        throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
+            + DomainIds.name(owner(mfn)) + " (expected: free)");
+      }
+    }
   }
 
   private void checkRange(long first, long last) {
