@@ -5,6 +5,9 @@
 module org.hvmmu {
   requires org.slf4j;
 
+  exports org.hvmmu.p2m;
+  exports org.hvmmu.p2m.ept;
+  exports org.hvmmu.p2m.shadow;
   exports org.hvmmu.pci;
   exports org.hvmmu.pci.msix;
   exports org.hvmmu.rangeset;
