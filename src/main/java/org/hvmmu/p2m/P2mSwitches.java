@@ -44,9 +44,8 @@ import java.util.Objects;
  *     invalid memory type and is split, so that read-only frames end up in 4-KByte entries
  * @param shadowDropsRwResult the seed's shadow defect (reference section 3.6, row 9): when {@code
  *     shadow_set_l1e} hears "map read-only" from {@code get_page_from_l1e} it computes the entry without
- *     RW and discards the result, so the shadow entry stays writable. Read only by {@code
- *     shadow_set_l1e}, which sits beside {@link org.hvmmu.p2m.shadow.ShadowFlags} once the PV validator
- *     is wired in
+ *     RW and discards the result, so the shadow entry stays writable. Read only by {@link
+ *     org.hvmmu.p2m.shadow.ShadowL1e#shadowSetL1e}
  */
 public record P2mSwitches(
     P2mEra era,
