@@ -57,6 +57,7 @@ public final class PvMmu {
   private final Domain[] domains = new Domain[DomainIds.DOMID_FIRST_RESERVED];
   private final Domain domIo = new Domain(DomainIds.DOMID_IO, false, GuestType.PV64);
   private final ReentrantLock configLock = new ReentrantLock();
+  private final L1eListener listener;
 
   /**
    * Creates the PV MMU of a host with {@code frameCount} frames.
@@ -68,6 +69,27 @@ public final class PvMmu {
    * @param switches the seed's or upstream's behaviour, one switch per difference
    */
   public PvMmu(long frameCount, RangeSet mmioRoRanges, CpuFeatures cpu, PvSwitches switches) {
+    this(frameCount, mmioRoRanges, cpu, switches, L1eListener.NONE);
+  }
+
+  /**
+   * Creates the PV MMU of a host with {@code frameCount} frames, reporting every change of the live
+   * L1 entries to {@code listener}.
+   *
+   * @param frameCount frames with a frame-table entry (RAM and in-table MMIO holes), 1 to {@link
+   *     FrameTable#MAX_FRAMES}
+   * @param mmioRoRanges the host's read-only MMIO frames, owned by the host and shared, never copied
+   * @param cpu processor features (NX decides whether bit 63 may be set)
+   * @param switches the seed's or upstream's behaviour, one switch per difference
+   * @param listener told of every live entry installed or removed
+   */
+  public PvMmu(
+      long frameCount,
+      RangeSet mmioRoRanges,
+      CpuFeatures cpu,
+      PvSwitches switches,
+      L1eListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
     this.frames = new FrameTable(frameCount);
     this.mmioRoRanges = Objects.requireNonNull(mmioRoRanges, "mmioRoRanges");
     this.validator =
@@ -282,13 +304,20 @@ public final class PvMmu {
       if (rc < 0) {
         LOG.debug("Failure in alloc_l1_table: entry {}", i);
         while (i-- > 0) {
-          validator.putPageFromL1e(frames.readEntry(mfn, i), d);
+          long undone = frames.readEntry(mfn, i);
+          validator.putPageFromL1e(undone, d);
+          if (Pte.isPresent(undone)) {
+            listener.removed(d, mfn, i, undone);
+          }
         }
         return rc;
       }
       long installed = L1eValidator.adjustGuestL1e(Pte.flipFlags(l1e, rc), d);
       if (installed != l1e) {
         frames.storeEntry(mfn, i, installed);
+      }
+      if (Pte.isPresent(installed)) {
+        listener.installed(d, mfn, i, installed);
       }
     }
     return 0;
@@ -302,7 +331,11 @@ public final class PvMmu {
           + " has no owner domain");
     }
     for (int i = 0; i < Pte.ENTRIES_PER_TABLE; i++) {
-      validator.putPageFromL1e(frames.readEntry(mfn, i), d);
+      long l1e = frames.readEntry(mfn, i);
+      validator.putPageFromL1e(l1e, d);
+      if (Pte.isPresent(l1e)) {
+        listener.removed(d, mfn, i, l1e);
+      }
     }
   }
 
@@ -403,7 +436,7 @@ public final class PvMmu {
           ? ~L1eValidator.FASTPATH_FLAG_WHITELIST & PteFlags.ALL
           : PAGE_RW | PAGE_PRESENT;
       if (!Pte.hasChanged(ol1e, nl1e, compared)) {
-        updateEntry(mfn, slot, ol1e, L1eValidator.adjustGuestL1e(nl1e, ptDom), preserveAd);
+        updateEntry(ptDom, mfn, slot, ol1e, L1eValidator.adjustGuestL1e(nl1e, ptDom), preserveAd);
         return 0;
       }
       int rc = validator.getPageFromL1e(nl1e, ptDom, pgDom);
@@ -412,17 +445,31 @@ public final class PvMmu {
       }
       nl1e = L1eValidator.adjustGuestL1e(Pte.flipFlags(nl1e, rc), ptDom);
     }
-    updateEntry(mfn, slot, ol1e, nl1e, preserveAd);
+    updateEntry(ptDom, mfn, slot, ol1e, nl1e, preserveAd);
     validator.putPageFromL1e(ol1e, ptDom);
     return 0;
   }
 
   /** Xen's {@code UPDATE_ENTRY}: the table is locked, so the store cannot race another update. */
-  private void updateEntry(long mfn, int slot, long ol1e, long nl1e, boolean preserveAd) {
+  private void updateEntry(
+      Domain owner, long mfn, int slot, long ol1e, long nl1e, boolean preserveAd) {
     if (preserveAd) {
       nl1e |= ol1e & (PAGE_ACCESSED | PAGE_DIRTY);
     }
     frames.storeEntry(mfn, slot, nl1e);
+    reportChange(owner, mfn, slot, ol1e, nl1e);
+  }
+
+  private void reportChange(Domain owner, long mfn, int slot, long ol1e, long nl1e) {
+    if (ol1e == nl1e) {
+      return;
+    }
+    if (Pte.isPresent(ol1e)) {
+      listener.removed(owner, mfn, slot, ol1e);
+    }
+    if (Pte.isPresent(nl1e)) {
+      listener.installed(owner, mfn, slot, nl1e);
+    }
   }
 
   // ---- ptwr_emulated_update -------------------------------------------------------------------
@@ -523,8 +570,48 @@ public final class PvMmu {
       ol1e = frames.readEntry(mfn, slot);
       frames.storeEntry(mfn, slot, nl1e);
     }
+    reportChange(d, mfn, slot, ol1e, nl1e);
     validator.putPageFromL1e(ol1e, d);
     return EmulationResult.OKAY;
+  }
+
+  // ---- revocation --------------------------------------------------------------------------------
+
+  /**
+   * Re-applies the validator to the live MMIO entry at {@code slot} of L1 table {@code mfn}, for a
+   * frame that has just become read-only: if the validator would now install it read-only (or with
+   * another cache type), the flip is applied in place. Upstream Xen has no such pass; a host whose
+   * policy revokes existing mappings calls it for each entry its reverse map lists. RAM entries and
+   * entries the validator would now refuse are left as they are.
+   *
+   * @param owner the table's owner
+   * @param mfn a validated L1 table of {@code owner}
+   * @param slot 0 to 511
+   * @return true if the entry changed
+   */
+  public boolean revalidateMmioEntry(Domain owner, long mfn, int slot) {
+    if (frames.owner(mfn) != owner.id() || !frames.pageLock(mfn)) {
+      return false;
+    }
+    try {
+      if (frames.pageType(mfn) != PageType.L1_PAGE_TABLE) {
+        return false;
+      }
+      long l1e = frames.readEntry(mfn, slot);
+      if (!Pte.isPresent(l1e) || !frames.isIomemPage(Pte.getMfn(l1e))) {
+        return false;
+      }
+      int rc = validator.getPageFromL1e(l1e, owner, owner); // MMIO: takes no reference
+      if (rc <= 0) {
+        return false;
+      }
+      long revoked = Pte.flipFlags(l1e, rc);
+      frames.storeEntry(mfn, slot, revoked);
+      reportChange(owner, mfn, slot, l1e, revoked);
+      return true;
+    } finally {
+      frames.pageUnlock(mfn);
+    }
   }
 
   // ---- invariants ------------------------------------------------------------------------------

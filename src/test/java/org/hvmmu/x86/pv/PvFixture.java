@@ -27,6 +27,9 @@ final class PvFixture {
   static final long RO_ABOVE = 0x100000;
   static final long RW_ABOVE = 0x100002;
 
+  /** The live entries as the listener reports them: "table/slot" to entry. */
+  final java.util.Map<String, Long> reported = new java.util.concurrent.ConcurrentHashMap<>();
+
   final RangeSet mmioRoRanges = new IntervalTreeRangeSet("mmio_ro_ranges", RangeSet.PRETTYPRINT_HEX);
   final PvMmu mmu;
   final FrameTable frames;
@@ -41,7 +44,25 @@ final class PvFixture {
   }
 
   PvFixture(PvSwitches switches, CpuFeatures cpu) {
-    mmu = new PvMmu(0x1000, mmioRoRanges, cpu, switches);
+    mmu = new PvMmu(0x1000, mmioRoRanges, cpu, switches, new L1eListener() {
+      @Override
+      public void installed(Domain owner, long tableMfn, int slot, long l1e) {
+        Long previous = reported.put(Long.toHexString(tableMfn) + "/" + slot, l1e);
+        if (previous != null) {
+          throw new AssertionError("installed over a live entry at 0x"
+              + Long.toHexString(tableMfn) + "[" + slot + "]");
+        }
+      }
+
+      @Override
+      public void removed(Domain owner, long tableMfn, int slot, long l1e) {
+        Long previous = reported.remove(Long.toHexString(tableMfn) + "/" + slot);
+        if (previous == null || previous != l1e) {
+          throw new AssertionError("removed an entry not reported live at 0x"
+              + Long.toHexString(tableMfn) + "[" + slot + "]");
+        }
+      }
+    });
     frames = mmu.frameTable();
     dom0 = mmu.createDomain(0, true, GuestType.PV64);
     domU = mmu.createDomain(1, false, GuestType.PV64);
@@ -77,6 +98,25 @@ final class PvFixture {
       all[2 * i + 1] = frames.typeInfo(i) & (PageInfo.PGT_COUNT_MASK | PageInfo.PGT_PINNED);
     }
     return all;
+  }
+
+  /** The present entries of every live L1 table, as "table/slot" to entry. */
+  java.util.Map<String, Long> liveEntries() {
+    java.util.Map<String, Long> live = new java.util.HashMap<>();
+    for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
+      long typeInfo = frames.typeInfo(mfn);
+      if (PageInfo.type(typeInfo) != PageType.L1_PAGE_TABLE
+          || (typeInfo & PageInfo.PGT_VALIDATED) == 0 || PageInfo.typeCount(typeInfo) == 0) {
+        continue;
+      }
+      for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+        long l1e = frames.readEntry(mfn, slot);
+        if (Pte.isPresent(l1e)) {
+          live.put(Long.toHexString(mfn) + "/" + slot, l1e);
+        }
+      }
+    }
+    return live;
   }
 
   /** The 512 entries of a frame. */

@@ -361,4 +361,24 @@ class PvMmuCallersTest {
   void shouldKeepGuestKernelMarkerConsistent() {
     assertEquals(1L << 52, Pte.putFlags(PAGE_GUEST_KERNEL));
   }
+
+  // ---- revocation ------------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "hardened: {0}")
+  @ValueSource(booleans = {false, true})
+  void revalidateShouldRevokeWriteAccessToANewlyReadOnlyFrame(boolean hardened) {
+    PvFixture f = pinned(hardened ? PvSwitches.HARDENED : PvSwitches.SEED_2010);
+    long entry = pte(RW_ABOVE, P | RW | PAGE_USER | PAGE_PCD | PAGE_PWT);
+    assertEquals(0, f.mmu.modL1Entry(f.domU, TABLE, 6, entry, f.domU));
+    assertEquals(0, f.mmu.modL1Entry(f.domU, TABLE, 7, pte(0x130, P | RW), f.domU));
+    long[] counts = f.counts();
+    assertTrue(!f.mmu.revalidateMmioEntry(f.domU, TABLE, 6), "not read-only yet: unchanged");
+    f.mmioRoRanges.addSingleton(RW_ABOVE);
+    assertTrue(f.mmu.revalidateMmioEntry(f.domU, TABLE, 6));
+    assertEquals(Pte.removeFlags(entry, RW) | PAGE_GLOBAL, f.mmu.readEntry(TABLE, 6));
+    assertTrue(!f.mmu.revalidateMmioEntry(f.domU, TABLE, 6), "already read-only");
+    assertTrue(!f.mmu.revalidateMmioEntry(f.domU, TABLE, 7), "RAM is not touched");
+    assertArrayEquals(counts, f.counts());
+    assertEquals(f.liveEntries(), f.reported);
+  }
 }

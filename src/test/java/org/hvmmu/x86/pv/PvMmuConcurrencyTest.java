@@ -56,6 +56,7 @@ class PvMmuConcurrencyTest {
       throw new AssertionError(failure.get());
     }
     assertEquals(List.of(), f.mmu.countViolations());
+    assertEquals(f.liveEntries(), f.reported, "every change was reported, in order per slot");
     for (int t = 0; t < threads; t++) {
       assertEquals(0, f.mmu.unpinTable(f.domU, 0x110 + t));
     }

@@ -221,6 +221,7 @@ class PvMmuPropertyTest {
           if (!counts.isEmpty()) {
             fail("counts do not balance: " + counts);
           }
+          assertEquals(f.liveEntries(), f.reported, "the listener's view of the live entries");
           List<String> writable = writableReadOnlyMappings(f, privilegedToo);
           if (!writable.isEmpty()) {
             fail("writable mapping of a read-only MMIO frame: " + writable);
