@@ -4,15 +4,21 @@
  */
 module org.hvmmu {
   requires org.slf4j;
+  requires static info.picocli;
 
+  exports org.hvmmu.host;
   exports org.hvmmu.p2m;
   exports org.hvmmu.p2m.ept;
   exports org.hvmmu.p2m.shadow;
   exports org.hvmmu.pci;
   exports org.hvmmu.pci.msix;
   exports org.hvmmu.rangeset;
+  exports org.hvmmu.rangeset.owned;
   exports org.hvmmu.testkit;
   exports org.hvmmu.x86;
   exports org.hvmmu.x86.pv;
   exports org.hvmmu.xen;
+
+  // picocli reads the command classes' annotated fields reflectively.
+  opens org.hvmmu.cli to info.picocli;
 }

@@ -1,91 +1,106 @@
 package org.hvmmu.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import org.hvmmu.x86.CpuFeatures;
-import org.hvmmu.x86.Pte;
-import org.hvmmu.x86.PteFlags;
-import org.hvmmu.x86.pv.Domain;
-import org.hvmmu.x86.pv.GuestType;
-import org.hvmmu.x86.pv.L1eVerdict;
-import org.hvmmu.x86.pv.PvMmu;
-import org.hvmmu.x86.pv.PvSwitches;
-import org.hvmmu.xen.Errno;
-import org.hvmmu.rangeset.IntervalTreeRangeSet;
-import org.hvmmu.rangeset.RangeSet;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Set;
+import org.hvmmu.pci.SysfsReader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
- * Builds {@code mmio_ro_ranges} for an embedded default host and prints it as Xen's {@code
- * rangeset_printk} would, then runs a few guest entries through the PV validator under the seed's and
- * the hardened switches.
+ * The {@code hvmmu} command line: {@code inspect} (the default) shows which frames of each PCI
+ * function's MSI-X table and PBA would be write-protected; {@code demo} prints the {@code
+ * mmio_ro_ranges} of an embedded default host and how the PV validator treats guest mappings of it.
  *
- * <p>The default host is a typical x86 server: the IO-APIC page at 0xfec00000, the HPET at 0xfed00000
- * (Xen protects it with {@code ro_hpet}), a 64 MiB MMCFG window at 0xf8000000 (buses 0-63, one MiB
- * each, {@code pci_mmcfg_arch_enable}), and one passed-through Intel 82576 NIC whose MSI-X table sits at
- * offset 0 and whose PBA at offset 0x2000 of BAR 3 at 0xe0840000 (as lspci decodes the dump {@code
- * shared/testdata/pci-dumps/pciutils_intel_82576_10c9}).
+ * <pre>
+ * java -jar target/hvmmu-VERSION-cli.jar                      # inspect this machine
+ * java -jar target/hvmmu-VERSION-cli.jar inspect --json dump.xxx.txt
+ * java -jar target/hvmmu-VERSION-cli.jar demo
+ * mvn -q compile exec:java                                    # the same, without the jar
+ * </pre>
+ *
+ * <p>Exit codes: 0, 1 when a PATH could not be read (the message is on stderr, without a stack
+ * trace), 2 for a usage error. This package is the only one that prints or exits.
  */
 public final class Main {
   private Main() {}
 
+  /** Arguments that select something other than the default {@code inspect}. */
+  private static final Set<String> NOT_INSPECT =
+      Set.of("inspect", "demo", "help", "-h", "--help", "-V", "--version");
+
+  /** The top-level command: holds the subcommands and the standard options. */
+  @Command(
+      name = "hvmmu",
+      mixinStandardHelpOptions = true,
+      version = "hvmmu 0.1.0",
+      description = {
+        "A model of Xen's protection of PCI MSI-X tables and PBAs from guest writes.",
+        "Without a subcommand, runs inspect."
+      },
+      subcommands = CommandLine.HelpCommand.class)
+  static final class Top implements Runnable {
+    @Override
+    public void run() {
+      // Reached only for "hvmmu" with options picocli handles itself; inspect is chosen in run().
+    }
+  }
+
   /**
-   * Runs the example.
+   * Runs the command line and exits with its code if that is not 0 (so that {@code mvn exec:java}
+   * ends normally).
    *
-   * @param args ignored for now
+   * @param args the arguments; none means {@code inspect} of this machine
    */
   public static void main(String[] args) {
-    PrintStream out = System.out;
-    RangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
-    add(ro, 0xfec00000L >>> 12, 0xfec00000L >>> 12, "IO-APIC 0");
-    add(ro, 0xfed00000L >>> 12, 0xfed00000L >>> 12, "HPET (ro_hpet)");
-    add(ro, 0xf8000000L >>> 12, (0xfc000000L >>> 12) - 1, "MMCFG segment 0, buses 0-63");
-    add(ro, 0xe0840000L >>> 12, 0xe0840000L >>> 12, "82576 MSI-X table (BAR 3 + 0x0)");
-    add(ro, 0xe0842000L >>> 12, 0xe0842000L >>> 12, "82576 MSI-X PBA (BAR 3 + 0x2000)");
-    out.println(ro);
-    out.println(ro.rangeCount() + " ranges");
-    out.println();
-    out.println("A PV guest with the 82576's BAR 3 (MFN e0840-e0843) in its iomem_caps, and the");
-    out.println("privileged dom0, install present writable write-back entries (get_page_from_l1e):");
-    out.printf("  %-6s %-6s %-28s %s%n", "domain", "MFN", "seed 2010", "hardened");
-    PvMmu seed = pvMmu(ro, PvSwitches.SEED_2010);
-    PvMmu hardened = pvMmu(ro, PvSwitches.HARDENED);
-    long[] probes = {0xe0840L, 0xe0841L, 0xe0842L, 0xfec00L};
-    for (int id = 0; id <= 1; id++) {
-      for (long mfn : probes) {
-        long l1e = Pte.fromMfn(mfn, PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW);
-        out.printf("  %-6s %-6s %-28s %s%n", "d" + id, Long.toHexString(mfn),
-            verdict(seed, id, l1e), verdict(hardened, id, l1e));
-      }
+    // The CLI's own Logback configuration (warnings to stderr), unless the user gave one.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "org/hvmmu/cli/logback-cli.xml");
+    }
+    int code = run(args, System.out, System.err, SysfsReader.DEFAULT_DEVICES_DIR);
+    if (code != 0) {
+      System.exit(code);
     }
   }
 
-  private static PvMmu pvMmu(RangeSet ro, PvSwitches switches) {
-    PvMmu mmu = new PvMmu(0x100, ro, CpuFeatures.ALL, switches);
-    mmu.createDomain(0, true, GuestType.PV64);
-    Domain guest = mmu.createDomain(1, false, GuestType.PV64);
-    guest.iomemCaps().addRange(0xe0840L, 0xe0843L);
-    return mmu;
-  }
-
-  private static String verdict(PvMmu mmu, int id, long l1e) {
-    Domain d = mmu.domain(id);
-    int rc = mmu.validator().getPageFromL1e(l1e, d, d);
-    if (rc < 0) {
-      return "rejected (-" + Errno.name(rc) + ")";
+  /**
+   * Runs the command line with the given streams, for {@link #main} and tests.
+   *
+   * @param args the arguments
+   * @param out standard output
+   * @param err standard error
+   * @param devicesDir what {@code inspect} reads without PATH ({@code /sys/bus/pci/devices})
+   * @return the exit code
+   */
+  static int run(String[] args, PrintStream out, PrintStream err, Path devicesDir) {
+    String[] effective = args;
+    if (args.length == 0 || !NOT_INSPECT.contains(args[0])) {
+      effective = new String[args.length + 1];
+      effective[0] = "inspect";
+      System.arraycopy(args, 0, effective, 1, args.length);
     }
-    String what = switch (L1eVerdict.of(rc)) {
-      case ACCEPT -> rc == 0 ? "writable" : "writable, uncached";
-      case ACCEPT_READ_ONLY -> rc == PteFlags.PAGE_RW ? "read-only" : "read-only, uncached";
-      case REJECT -> throw new AssertionError(rc);
-    };
-    return what + " (flip 0x" + Integer.toHexString(rc) + ")";
-  }
-
-  private static void add(RangeSet ro, long s, long e, String what) {
-    int rc = ro.addRange(s, e);
-    if (rc != 0) {
-      throw new IllegalStateException("adding " + what + " failed: " + rc);
-    }
-    String frames = s == e ? Long.toHexString(s) : Long.toHexString(s) + "-" + Long.toHexString(e);
-    System.out.printf("add %-34s MFN %s%n", what, frames);
+    PrintWriter outWriter =
+        new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+    PrintWriter errWriter =
+        new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    CommandLine cli =
+        new CommandLine(new Top())
+            .addSubcommand("inspect", new InspectCommand(devicesDir))
+            .addSubcommand("demo", new DemoCommand());
+    cli.setOut(outWriter);
+    cli.setErr(errWriter);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          commandLine.getErr().println("hvmmu: " + e);
+          commandLine.getErr().flush();
+          return 1;
+        });
+    int code = cli.execute(effective);
+    outWriter.flush();
+    errWriter.flush();
+    return code;
   }
 }
