@@ -131,4 +131,84 @@ public record P2mSwitches(
      */
     CHANGEABLE_ONLY
   }
+
+  /**
+   * This record with {@code era} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withEra(P2mEra value) {
+    return new P2mSwitches(value, roMmioForcesUc, superpageRoMmio, globalRetype, eptAccessedDirty, eptAccessRestriction, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code roMmioForcesUc} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withRoMmioForcesUc(boolean value) {
+    return new P2mSwitches(era, value, superpageRoMmio, globalRetype, eptAccessedDirty, eptAccessRestriction, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code superpageRoMmio} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withSuperpageRoMmio(SuperpageRoMmio value) {
+    return new P2mSwitches(era, roMmioForcesUc, value, globalRetype, eptAccessedDirty, eptAccessRestriction, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code globalRetype} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withGlobalRetype(GlobalRetype value) {
+    return new P2mSwitches(era, roMmioForcesUc, superpageRoMmio, value, eptAccessedDirty, eptAccessRestriction, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code eptAccessedDirty} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withEptAccessedDirty(boolean value) {
+    return new P2mSwitches(era, roMmioForcesUc, superpageRoMmio, globalRetype, value, eptAccessRestriction, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code eptAccessRestriction} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withEptAccessRestriction(boolean value) {
+    return new P2mSwitches(era, roMmioForcesUc, superpageRoMmio, globalRetype, eptAccessedDirty, value, eptSplitRoMmioSuperpages, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code eptSplitRoMmioSuperpages} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withEptSplitRoMmioSuperpages(boolean value) {
+    return new P2mSwitches(era, roMmioForcesUc, superpageRoMmio, globalRetype, eptAccessedDirty, eptAccessRestriction, value, shadowDropsRwResult);
+  }
+
+  /**
+   * This record with {@code shadowDropsRwResult} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public P2mSwitches withShadowDropsRwResult(boolean value) {
+    return new P2mSwitches(era, roMmioForcesUc, superpageRoMmio, globalRetype, eptAccessedDirty, eptAccessRestriction, eptSplitRoMmioSuperpages, value);
+  }
 }

@@ -307,7 +307,7 @@ public final class PvMmu {
           long undone = frames.readEntry(mfn, i);
           validator.putPageFromL1e(undone, d);
           if (Pte.isPresent(undone)) {
-            listener.removed(d, mfn, i, undone);
+            listener.changed(d, mfn, i, undone, 0);
           }
         }
         return rc;
@@ -317,7 +317,7 @@ public final class PvMmu {
         frames.storeEntry(mfn, i, installed);
       }
       if (Pte.isPresent(installed)) {
-        listener.installed(d, mfn, i, installed);
+        listener.changed(d, mfn, i, 0, installed);
       }
     }
     return 0;
@@ -334,7 +334,7 @@ public final class PvMmu {
       long l1e = frames.readEntry(mfn, i);
       validator.putPageFromL1e(l1e, d);
       if (Pte.isPresent(l1e)) {
-        listener.removed(d, mfn, i, l1e);
+        listener.changed(d, mfn, i, l1e, 0);
       }
     }
   }
@@ -461,14 +461,8 @@ public final class PvMmu {
   }
 
   private void reportChange(Domain owner, long mfn, int slot, long ol1e, long nl1e) {
-    if (ol1e == nl1e) {
-      return;
-    }
-    if (Pte.isPresent(ol1e)) {
-      listener.removed(owner, mfn, slot, ol1e);
-    }
-    if (Pte.isPresent(nl1e)) {
-      listener.installed(owner, mfn, slot, nl1e);
+    if (ol1e != nl1e && (Pte.isPresent(ol1e) || Pte.isPresent(nl1e))) {
+      listener.changed(owner, mfn, slot, ol1e, nl1e);
     }
   }
 
@@ -625,6 +619,17 @@ public final class PvMmu {
    * @return one line per mismatch; empty when every count balances
    */
   public List<String> countViolations() {
+    return countViolations(ReferenceHolders.NONE);
+  }
+
+  /**
+   * As {@link #countViolations()}, counting also the references that {@code holders}' entries hold
+   * (shadow L1 entries, say), which were taken through the same validator.
+   *
+   * @param holders entries outside PV L1 tables
+   * @return one line per mismatch; empty when every count balances
+   */
+  public List<String> countViolations(ReferenceHolders holders) {
     int n = (int) frames.frameCount();
     long[] general = new long[n];
     long[] writable = new long[n];
@@ -643,19 +648,10 @@ public final class PvMmu {
       }
       int tableOwner = frames.owner(mfn);
       for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-        long l1e = frames.readEntry(mfn, slot);
-        long target = Pte.getMfn(l1e);
-        if (!Pte.isPresent(l1e) || frames.isIomemPage(target)) {
-          continue;
-        }
-        general[(int) target]++;
-        Domain targetOwner = lookupDomain(frames.owner(target));
-        boolean external = targetOwner != null && targetOwner.guestType() == GuestType.HVM;
-        if ((l1e & PAGE_RW) != 0 && (frames.owner(target) == tableOwner || !external)) {
-          writable[(int) target]++;
-        }
+        countMapping(tableOwner, frames.readEntry(mfn, slot), general, writable);
       }
     }
+    holders.forEachEntry((owner, l1e) -> countMapping(owner.id(), l1e, general, writable));
     List<String> violations = new ArrayList<>();
     for (int mfn = 0; mfn < n; mfn++) {
       long typeInfo = frames.typeInfo(mfn);
@@ -675,6 +671,20 @@ public final class PvMmu {
       }
     }
     return violations;
+  }
+
+  /** Adds the references one installed entry of {@code tableOwner} holds, as put_page_from_l1e drops them. */
+  private void countMapping(int tableOwner, long l1e, long[] general, long[] writable) {
+    long target = Pte.getMfn(l1e);
+    if (!Pte.isPresent(l1e) || frames.isIomemPage(target)) {
+      return;
+    }
+    general[(int) target]++;
+    Domain targetOwner = lookupDomain(frames.owner(target));
+    boolean external = targetOwner != null && targetOwner.guestType() == GuestType.HVM;
+    if ((l1e & PAGE_RW) != 0 && (frames.owner(target) == tableOwner || !external)) {
+      writable[(int) target]++;
+    }
   }
 
   boolean checkInvariants() {

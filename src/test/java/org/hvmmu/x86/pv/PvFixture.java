@@ -44,23 +44,13 @@ final class PvFixture {
   }
 
   PvFixture(PvSwitches switches, CpuFeatures cpu) {
-    mmu = new PvMmu(0x1000, mmioRoRanges, cpu, switches, new L1eListener() {
-      @Override
-      public void installed(Domain owner, long tableMfn, int slot, long l1e) {
-        Long previous = reported.put(Long.toHexString(tableMfn) + "/" + slot, l1e);
-        if (previous != null) {
-          throw new AssertionError("installed over a live entry at 0x"
-              + Long.toHexString(tableMfn) + "[" + slot + "]");
-        }
-      }
-
-      @Override
-      public void removed(Domain owner, long tableMfn, int slot, long l1e) {
-        Long previous = reported.remove(Long.toHexString(tableMfn) + "/" + slot);
-        if (previous == null || previous != l1e) {
-          throw new AssertionError("removed an entry not reported live at 0x"
-              + Long.toHexString(tableMfn) + "[" + slot + "]");
-        }
+    mmu = new PvMmu(0x1000, mmioRoRanges, cpu, switches, (owner, tableMfn, slot, oldL1e, newL1e) -> {
+      String key = Long.toHexString(tableMfn) + "/" + slot;
+      Long previous = Pte.isPresent(newL1e) ? reported.put(key, newL1e) : reported.remove(key);
+      boolean wasLive = previous != null;
+      if (wasLive != Pte.isPresent(oldL1e) || (wasLive && previous != oldL1e)) {
+        throw new AssertionError("0x" + key + ": reported old entry " + Pte.toHex(oldL1e)
+            + ", but the live one was " + (wasLive ? Pte.toHex(previous) : "none"));
       }
     });
     frames = mmu.frameTable();

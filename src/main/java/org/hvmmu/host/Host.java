@@ -1,0 +1,694 @@
+package org.hvmmu.host;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import org.hvmmu.p2m.P2mAccess;
+import org.hvmmu.p2m.P2mDomainConfig;
+import org.hvmmu.p2m.P2mEntry;
+import org.hvmmu.p2m.P2mSetResult;
+import org.hvmmu.p2m.P2mType;
+import org.hvmmu.p2m.PtP2m;
+import org.hvmmu.p2m.RadixP2m;
+import org.hvmmu.p2m.ept.EptP2m;
+import org.hvmmu.p2m.shadow.ShadowL1e;
+import org.hvmmu.rangeset.IntervalTreeRangeSet;
+import org.hvmmu.rangeset.RangeSet;
+import org.hvmmu.rangeset.owned.OwnedRanges;
+import org.hvmmu.rangeset.owned.RemovalPolicy;
+import org.hvmmu.x86.CpuFeatures;
+import org.hvmmu.x86.PageOrder;
+import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.pv.Domain;
+import org.hvmmu.x86.pv.EmulationResult;
+import org.hvmmu.x86.pv.FrameTable;
+import org.hvmmu.x86.pv.GuestType;
+import org.hvmmu.x86.pv.L1eListener;
+import org.hvmmu.x86.pv.PvMmu;
+import org.hvmmu.xen.DomainIds;
+
+/**
+ * One emulated machine: its {@code mmio_ro_ranges} (Xen's "r/o mmio ranges"), the registrations that
+ * make it up, the frame table and PV MMU, the domains with their tables, and the {@link Policy} that
+ * decides every seed-vs-hardened behaviour. Two hosts in one JVM share nothing.
+ *
+ * <p>Every guest mapping goes through the host, which keeps a reverse map from MMIO frames to the
+ * entries that map them (PV L1 entries, p2m leaves, shadow entries). When frames become protected,
+ * the policy decides what happens to existing mappings: the seed re-derives the device owner's p2m
+ * and leaves PV mappings alone; hardened revokes write access from exactly the entries the reverse
+ * map lists.
+ *
+ * <pre>{@code
+ * Host host = new Host(0x10000, Policy.HARDENED);
+ * GuestDomain domU = host.createDomain(1, PagingMode.PV, false);
+ * host.giveRam(domU, 0x100, 0x1ff);
+ * host.grantIomem(domU, 0xfe000, 0xfe0ff);
+ * host.pinL1Table(domU, 0x100);
+ * host.mmuUpdate(domU, 0x100, 0, Pte.fromMfn(0xfe010, PAGE_PRESENT | PAGE_RW));
+ * host.protect("ioapic", 0xfe010, 0xfe010);     // hardened: slot 0 loses R/W now
+ * List<Violation> bad = HostInvariants.check(host);
+ * }</pre>
+ *
+ * <p>Thread safety: lookups ({@code mmioRoRanges().containsSingleton}) and PV entry validation
+ * ({@link #mmuUpdate}, {@link #ptwrEmulatedUpdate}) may run on many vCPU threads. p2m and shadow
+ * updates of one domain are serialised on that domain. Configuration changes (domains, memory, I/O
+ * permissions, protection, devices) are serialised by the host.
+ */
+public final class Host {
+  /** Default capacity of each HVM domain's p2m, in 4-KByte table pages. */
+  public static final int DEFAULT_P2M_TABLE_PAGES = 4096;
+
+  private final Policy policy;
+  private final CpuFeatures cpu;
+  private final IntervalTreeRangeSet mmioRoRanges =
+      new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
+  private final OwnedRanges registrations;
+  private final Map<String, Integer> registrants = new HashMap<>();
+  private final PvMmu pv;
+  private final ReverseMap rmap = new ReverseMap();
+  private final GuestDomain[] domains = new GuestDomain[DomainIds.DOMID_FIRST_RESERVED];
+  private final P2mDomainConfig p2mConfig;
+  private final int p2mTablePages;
+  private final ReentrantLock config = new ReentrantLock();
+
+  /**
+   * Creates a host with every processor feature and the default p2m capacity.
+   *
+   * @param frameCount frames with a frame-table entry (RAM and MMIO holes below the top of RAM)
+   * @param policy the seed's, hardened, or a mix
+   */
+  public Host(long frameCount, Policy policy) {
+    this(frameCount, policy, CpuFeatures.ALL, DEFAULT_P2M_TABLE_PAGES);
+  }
+
+  /**
+   * Creates a host.
+   *
+   * @param frameCount frames with a frame-table entry, 1 to {@link FrameTable#MAX_FRAMES}
+   * @param policy the seed's, hardened, or a mix
+   * @param cpu processor features
+   * @param p2mTablePages capacity of each HVM domain's p2m in table pages, at least 4
+   */
+  public Host(long frameCount, Policy policy, CpuFeatures cpu, int p2mTablePages) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.cpu = Objects.requireNonNull(cpu, "cpu");
+    if (p2mTablePages < 4) {
+      throw new IllegalArgumentException("p2mTablePages: " + p2mTablePages + " (expected: >= 4)");
+    }
+    this.p2mTablePages = p2mTablePages;
+    this.registrations = new OwnedRanges(mmioRoRanges, policy.msix().ownershipAwareRemoval()
+        ? RemovalPolicy.OWNERSHIP_AWARE : RemovalPolicy.XEN_UNREFCOUNTED);
+    this.pv = new PvMmu(frameCount, mmioRoRanges, cpu, policy.pv(), new PvReverseMapping());
+    this.p2mConfig = new P2mDomainConfig(frameCount, false, false, true, P2mAccess.RWX);
+  }
+
+  /**
+   * The policy.
+   *
+   * @return the policy this host applies
+   */
+  public Policy policy() {
+    return policy;
+  }
+
+  /**
+   * The host-wide read-only MMIO frames. Read it freely (lock-free, allocation-free); change it only
+   * through {@link #protect}, {@link #unprotect} and the MSI-X operations, so that registrations and
+   * existing mappings stay consistent.
+   *
+   * @return the live set
+   */
+  public RangeSet mmioRoRanges() {
+    return mmioRoRanges;
+  }
+
+  /**
+   * The registrations whose union is {@link #mmioRoRanges()}.
+   *
+   * @return the registry
+   */
+  public OwnedRanges registrations() {
+    return registrations;
+  }
+
+  /**
+   * The PV MMU: frame table, validator, PV tables.
+   *
+   * @return the MMU
+   */
+  public PvMmu pvMmu() {
+    return pv;
+  }
+
+  /**
+   * The frame table.
+   *
+   * @return the table
+   */
+  public FrameTable frames() {
+    return pv.frameTable();
+  }
+
+  // ---- domains and memory -------------------------------------------------------------------------
+
+  /**
+   * Creates a domain.
+   *
+   * @param id an unused ordinary domain id
+   * @param mode its paging mode
+   * @param privileged whether it is the privileged hardware domain (PV modes only)
+   * @return the domain
+   * @throws IllegalArgumentException if the id is taken or reserved, or a non-PV domain is privileged
+   */
+  public GuestDomain createDomain(int id, PagingMode mode, boolean privileged) {
+    Objects.requireNonNull(mode, "mode");
+    if (privileged && !mode.pvTables()) {
+      throw new IllegalArgumentException("a privileged domain must be PV, not " + mode);
+    }
+    config.lock();
+    try {
+      GuestType type = switch (mode) {
+        case PV, PV_SHADOW -> GuestType.PV64;
+        case PV32 -> GuestType.PV32;
+        case HVM_EPT, HVM_NPT, HVM_SHADOW -> GuestType.HVM;
+      };
+      Domain view = pv.createDomain(id, privileged, type);
+      RadixP2m p2m = switch (mode) {
+        case HVM_EPT -> new EptP2m(policy.p2m(), cpu, p2mConfig, mmioRoRanges, p2mTablePages);
+        case HVM_NPT, HVM_SHADOW -> new PtP2m(policy.p2m(), p2mConfig, mmioRoRanges, p2mTablePages);
+        case PV, PV32, PV_SHADOW -> null;
+      };
+      GuestDomain d = new GuestDomain(mode, view, p2m);
+      domains[id] = d;
+      return d;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * The domain with id {@code id}.
+   *
+   * @param id a domain id
+   * @return the domain
+   * @throws IllegalArgumentException if there is none
+   */
+  public GuestDomain domain(int id) {
+    GuestDomain d = DomainIds.isOrdinary(id) ? domains[id] : null;
+    if (d == null) {
+      throw new IllegalArgumentException("no domain d" + id);
+    }
+    return d;
+  }
+
+  /**
+   * The domains, in id order.
+   *
+   * @return a new list
+   */
+  public java.util.List<GuestDomain> domains() {
+    java.util.List<GuestDomain> all = new java.util.ArrayList<>();
+    for (GuestDomain d : domains) {
+      if (d != null) {
+        all.add(d);
+      }
+    }
+    return all;
+  }
+
+  /**
+   * Gives frames {@code [first, last]} (inclusive) to domain {@code d} as RAM; a translated domain
+   * also gets them in its p2m as {@code ram_rw} at the same guest frame numbers.
+   *
+   * @param d the domain
+   * @param first the first frame
+   * @param last the last frame
+   * @return 0, or the p2m's negated errno (the frames stay assigned)
+   */
+  public int giveRam(GuestDomain d, long first, long last) {
+    config.lock();
+    try {
+      frames().assignRange(first, last, d.id());
+      int rc = 0;
+      if (d.hasP2m()) {
+        for (long mfn = first; mfn <= last && rc == 0; mfn++) {
+          rc = setP2mEntry(d, mfn, mfn, PageOrder.ORDER_4K, P2mType.RAM_RW);
+        }
+      }
+      return rc;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Marks frames {@code [first, last]} inside the frame table as MMIO owned by {@code dom_io} (an MMIO
+   * hole below the top of RAM). Frames at or above the frame table's end are MMIO already.
+   *
+   * @param first the first frame
+   * @param last the last frame
+   */
+  public void addMmioHole(long first, long last) {
+    config.lock();
+    try {
+      frames().shareWithDomIo(first, last);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Lets {@code d} map MMIO frames {@code [first, last]} (inclusive): they join its {@code
+   * iomem_caps}, and a translated domain gets them in its p2m as {@code mmio_direct} at the same guest
+   * frame numbers (4-KByte entries, as a device model maps BARs).
+   *
+   * @param d the domain
+   * @param first the first frame
+   * @param last the last frame
+   * @return 0, or the p2m's or range set's negated errno
+   */
+  public int grantIomem(GuestDomain d, long first, long last) {
+    config.lock();
+    try {
+      int rc = d.mmuView().iomemCaps().addRange(first, last);
+      if (rc == 0 && d.hasP2m()) {
+        for (long mfn = first; Long.compareUnsigned(mfn, last) <= 0 && rc == 0; mfn++) {
+          rc = setP2mEntry(d, mfn, mfn, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+          if (mfn == last) {
+            break;
+          }
+        }
+      }
+      return rc;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  // ---- protection ---------------------------------------------------------------------------------
+
+  /**
+   * Registrant {@code registrant} (say "ioapic" or "0000:03:00.0 msix-table") protects frames {@code
+   * [first, last]}: they join {@code mmio_ro_ranges}, then existing mappings are handled as the
+   * policy says.
+   *
+   * @param registrant a name; the same name is the same registrant
+   * @param first the first frame
+   * @param last the last frame
+   * @return 0 or the range set's negated errno ({@code -ENOMEM} at its limit)
+   */
+  public int protect(String registrant, long first, long last) {
+    config.lock();
+    try {
+      int rc = registrations.add(registrantId(registrant), first, last);
+      if (rc == 0) {
+        handleExistingMappings(first, last, null);
+      }
+      return rc;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Registrant {@code registrant} gives up frames {@code [first, last]}. Under ownership-aware
+   * removal, frames another registrant still covers stay protected; under Xen's removal they leave
+   * {@code mmio_ro_ranges} whoever else needed them.
+   *
+   * @param registrant the name used to protect them
+   * @param first the first frame
+   * @param last the last frame
+   * @return 0 or a negated errno
+   */
+  public int unprotect(String registrant, long first, long last) {
+    config.lock();
+    try {
+      return registrations.remove(registrantId(registrant), first, last);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  private int registrantId(String name) {
+    return registrants.computeIfAbsent(
+        Objects.requireNonNull(name, "registrant"), registrations::newRegistrant);
+  }
+
+  /**
+   * What happens to mappings that exist when frames {@code [first, last]} become protected.
+   *
+   * @param owner the domain that owns the device the frames belong to, or null for host frames
+   */
+  void handleExistingMappings(long first, long last, GuestDomain owner) {
+    if (policy.revokeExistingMappings()) {
+      revoke(first, last);
+      return;
+    }
+    // The seed: re-derive the device owner's p2m; PV mappings stay ("XXX How to deal with existing
+    // mappings?").
+    if (owner != null && owner.hasP2m()) {
+      synchronized (owner) {
+        owner.p2m().changeTypeGlobal(P2mType.MMIO_DIRECT, P2mType.MMIO_DIRECT);
+        if (owner.mode().shadowed()) {
+          resyncAllShadows(owner);
+        }
+      }
+    }
+  }
+
+  /** Revokes write access from every mapping the reverse map lists for frames now read-only. */
+  private void revoke(long first, long last) {
+    for (GuestDomain d : domains) {
+      if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
+        splitMmioSuperpages(d, first, last);
+      }
+    }
+    rmap.forEach(first, last, (mfn, domainId, kind, where, slot) -> {
+      if (!mmioRoRanges.containsSingleton(mfn)) {
+        return true;
+      }
+      GuestDomain d = domains[domainId];
+      switch (kind) {
+        case PV_L1 -> pv.revalidateMmioEntry(d.mmuView(), where, slot);
+        case P2M_LEAF -> rederiveLeaf(d, mfn, where);
+        case SHADOW_L1 -> {
+          synchronized (d) {
+            resyncShadow(d, (int) where, slot);
+          }
+        }
+      }
+      return true;
+    });
+  }
+
+  // ---- PV guests ---------------------------------------------------------------------------------
+
+  /**
+   * Pins frame {@code mfn} of PV domain {@code d} as an L1 table ({@code MMUEXT_PIN_L1_TABLE}).
+   *
+   * @param d a PV domain
+   * @param mfn its frame
+   * @return 0 or {@code -EINVAL}
+   */
+  public int pinL1Table(GuestDomain d, long mfn) {
+    return pv.pinL1Table(pvDomain(d), mfn);
+  }
+
+  /**
+   * Unpins a table ({@code MMUEXT_UNPIN_TABLE}).
+   *
+   * @param d a PV domain
+   * @param mfn its pinned table
+   * @return 0 or {@code -EINVAL}
+   */
+  public int unpinTable(GuestDomain d, long mfn) {
+    return pv.unpinTable(pvDomain(d), mfn);
+  }
+
+  /**
+   * The guest writes its own frame through an ordinary mapping (filling a page before pinning it).
+   *
+   * @param d the domain
+   * @param mfn its frame, not a page table in use
+   * @param slot 0 to 511
+   * @param value the 64-bit value
+   */
+  public void writeGuestEntry(GuestDomain d, long mfn, int slot, long value) {
+    pv.writeGuestEntry(d.mmuView(), mfn, slot, value);
+  }
+
+  /**
+   * One {@code MMU_NORMAL_PT_UPDATE} of PV domain {@code d} on its own frame, mapping its own frames
+   * or MMIO ({@code mod_l1_entry} when the frame is an L1 table).
+   *
+   * @param d a PV domain
+   * @param mfn the frame written
+   * @param slot 0 to 511
+   * @param value the new entry
+   * @return 0 or a negated errno
+   */
+  public int mmuUpdate(GuestDomain d, long mfn, int slot, long value) {
+    Domain view = pvDomain(d);
+    return pv.mmuUpdate(view, mfn, slot, value, view, false);
+  }
+
+  /**
+   * An emulated store of {@code bytes} bytes into PV domain {@code d}'s L1 table ({@code
+   * ptwr_emulated_update}).
+   *
+   * @param d a PV domain
+   * @param mfn the table
+   * @param offset byte offset, 0 to 4095
+   * @param old for a cmpxchg, the expected value
+   * @param val the value stored
+   * @param bytes 1 to 8
+   * @param cmpxchg whether it is a compare-and-exchange
+   * @return the emulation result
+   */
+  public EmulationResult ptwrEmulatedUpdate(
+      GuestDomain d, long mfn, int offset, long old, long val, int bytes, boolean cmpxchg) {
+    return pv.ptwrEmulatedUpdate(pvDomain(d), mfn, offset, old, val, bytes, cmpxchg);
+  }
+
+  private static Domain pvDomain(GuestDomain d) {
+    if (!d.mode().pvTables()) {
+      throw new IllegalArgumentException(d + " does not write PV page tables");
+    }
+    return d.mmuView();
+  }
+
+  /** Keeps the reverse map of PV entries that map MMIO: one synchronised step per change. */
+  private final class PvReverseMapping implements L1eListener {
+    @Override
+    public void changed(Domain owner, long tableMfn, int slot, long oldL1e, long newL1e) {
+      FrameTable frames = pv.frameTable();
+      long oldMfn = Pte.getMfn(oldL1e);
+      long newMfn = Pte.getMfn(newL1e);
+      boolean oldIo = Pte.isPresent(oldL1e) && frames.isIomemPage(oldMfn);
+      boolean newIo = Pte.isPresent(newL1e) && frames.isIomemPage(newMfn);
+      if (oldIo || newIo) {
+        rmap.replace(oldIo ? oldMfn : -1, newIo ? newMfn : -1, owner.id(), MappingKind.PV_L1,
+            tableMfn, slot);
+      }
+    }
+  }
+
+  // ---- HVM guests: the p2m -------------------------------------------------------------------------
+
+  /**
+   * {@code p2m_set_entry} for HVM domain {@code d}. An {@code mmio_direct} superpage the p2m refuses
+   * because read-only frames lie inside is set as 4-KByte entries instead, as Xen's callers retry.
+   *
+   * @param d an HVM domain
+   * @param gfn the first guest frame, aligned to the order
+   * @param mfn the first machine frame, aligned to the order
+   * @param order the page size
+   * @param type the p2m type
+   * @return {@link P2mSetResult#OK} or {@link P2mSetResult#NO_MEMORY}
+   */
+  public int setP2mEntry(GuestDomain d, long gfn, long mfn, PageOrder order, P2mType type) {
+    RadixP2m p2m = d.p2m();
+    synchronized (d) {
+      P2mEntry old = d.lookup;
+      boolean hadOld = p2m.getEntry(gfn, old);
+      int rc = p2m.setEntry(gfn, mfn, order, type);
+      if (rc == P2mSetResult.RETRY_ORDER_4K) {
+        rc = P2mSetResult.OK;
+        for (long i = 0; i < order.pages() && rc == P2mSetResult.OK; i++) {
+          rc = setP2mEntry(d, gfn + i, mfn + i, PageOrder.ORDER_4K, type);
+        }
+        return rc;
+      }
+      if (rc != P2mSetResult.OK) {
+        return rc;
+      }
+      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
+      if (hadOld && old.typeCode() == mmio && old.order() == PageOrder.ORDER_4K) {
+        rmap.remove(old.mfn(), d.id(), MappingKind.P2M_LEAF, gfn, 0);
+      }
+      if (type == P2mType.MMIO_DIRECT && mfn != P2mEntry.INVALID_MFN) {
+        if (order == PageOrder.ORDER_4K) {
+          rmap.add(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0);
+        } else {
+          long[] list = d.mmioSuperpages();
+          long[] grown = java.util.Arrays.copyOf(list, list.length + 3);
+          grown[list.length] = gfn;
+          grown[list.length + 1] = mfn;
+          grown[list.length + 2] = order.code;
+          d.setMmioSuperpages(grown);
+        }
+      }
+      if (d.mode().shadowed()) {
+        resyncShadowsOf(d, gfn, order.pages());
+      }
+      return rc;
+    }
+  }
+
+  /**
+   * {@code p2m_change_type_global} (or EPT's) for domain {@code d}: every leaf of type {@code ot}
+   * becomes {@code nt} and every leaf's flags are re-derived; a shadowed domain's shadows follow.
+   *
+   * @param d an HVM domain
+   * @param ot the old type
+   * @param nt the new type
+   */
+  public void changeTypeGlobal(GuestDomain d, P2mType ot, P2mType nt) {
+    synchronized (d) {
+      d.p2m().changeTypeGlobal(ot, nt);
+      if (d.mode().shadowed()) {
+        resyncAllShadows(d);
+      }
+    }
+  }
+
+  /** Hardened revocation of one 4K leaf: set it again, which derives its flags anew. */
+  private void rederiveLeaf(GuestDomain d, long mfn, long gfn) {
+    synchronized (d) {
+      P2mEntry e = d.lookup;
+      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
+      if (!d.p2m().getEntry(gfn, e) || e.mfn() != mfn || e.typeCode() != mmio
+          || e.order() != PageOrder.ORDER_4K) {
+        rmap.remove(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0); // stale: replaced since
+        return;
+      }
+      d.p2m().setEntry(gfn, mfn, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+      if (d.mode().shadowed()) {
+        resyncShadowsOf(d, gfn, 1);
+      }
+    }
+  }
+
+  /** Re-maps as 4-KByte entries every mmio_direct superpage of {@code d} that overlaps the range. */
+  private void splitMmioSuperpages(GuestDomain d, long first, long last) {
+    synchronized (d) {
+      long[] list = d.mmioSuperpages();
+      java.util.List<long[]> split = new java.util.ArrayList<>();
+      long[] kept = new long[list.length];
+      int n = 0;
+      for (int i = 0; i < list.length; i += 3) {
+        long pages = PageOrder.fromCode((int) list[i + 2]).pages();
+        long mfn = list[i + 1];
+        if (Long.compareUnsigned(mfn, last) <= 0
+            && Long.compareUnsigned(first, mfn + pages - 1) <= 0) {
+          split.add(new long[] {list[i], mfn, pages});
+        } else {
+          System.arraycopy(list, i, kept, n, 3);
+          n += 3;
+        }
+      }
+      d.setMmioSuperpages(java.util.Arrays.copyOf(kept, n));
+      P2mEntry e = new P2mEntry();
+      for (long[] s : split) {
+        if (!d.p2m().getEntry(s[0], e) || e.mfn() != s[1]) {
+          continue; // replaced since
+        }
+        for (long i = 0; i < s[2]; i++) {
+          setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+        }
+      }
+    }
+  }
+
+  // ---- shadowed guests ---------------------------------------------------------------------------
+
+  /**
+   * Creates a guest L1 table of shadowed domain {@code d} (all entries not present) and its shadow.
+   *
+   * @param d a shadowed domain
+   * @return the table's number
+   */
+  public int newGuestTable(GuestDomain d) {
+    if (!d.mode().shadowed()) {
+      throw new IllegalArgumentException(d + " is not shadowed");
+    }
+    synchronized (d) {
+      return d.newGuestTable();
+    }
+  }
+
+  /**
+   * Shadowed domain {@code d} writes entry {@code slot} of its guest table {@code table}; the shadow
+   * entry is derived from it ({@code _sh_propagate}) and installed ({@code shadow_set_l1e}). The
+   * entry's frame number is a guest frame (looked up in the p2m) for HVM, a machine frame for PV.
+   *
+   * @param d a shadowed domain
+   * @param table its guest table
+   * @param slot 0 to 511
+   * @param guestEntry the guest's entry
+   * @return {@code shadow_set_l1e}'s flags ({@link ShadowL1e#SHADOW_SET_ERROR} when refused)
+   */
+  public int shadowWrite(GuestDomain d, int table, int slot, long guestEntry) {
+    synchronized (d) {
+      d.guestTable(table)[slot] = guestEntry;
+      return resyncShadow(d, table, slot);
+    }
+  }
+
+  private int resyncShadow(GuestDomain d, int table, int slot) {
+    long guest = d.guestTable(table)[slot];
+    long[] shadow = d.shadowTable(table);
+    long sl1e = 0;
+    if (Pte.isPresent(guest)) {
+      long frame = Pte.getMfn(guest);
+      if (d.hasP2m()) {
+        P2mEntry e = d.shadowLookup;
+        if (d.p2m().getEntry(frame, e) && e.mfn() != P2mEntry.INVALID_MFN) {
+          sl1e = ShadowL1e.shPropagate(policy.p2m(), guest, e.typeCode(), e.mfn(), mmioRoRanges);
+        }
+      } else {
+        int ramRw = P2mType.RAM_RW.code(policy.p2m().era());
+        sl1e = ShadowL1e.shPropagate(policy.p2m(), guest, ramRw, frame, mmioRoRanges);
+      }
+    }
+    long old = shadow[slot];
+    int flags = ShadowL1e.shadowSetL1e(policy.p2m(), pv.validator(), d.mmuView(), shadow, slot,
+        sl1e);
+    long now = shadow[slot];
+    if (old != now) {
+      if (Pte.isPresent(old) && frames().isIomemPage(Pte.getMfn(old))) {
+        rmap.remove(Pte.getMfn(old), d.id(), MappingKind.SHADOW_L1, table, slot);
+      }
+      if (Pte.isPresent(now) && frames().isIomemPage(Pte.getMfn(now))) {
+        rmap.add(Pte.getMfn(now), d.id(), MappingKind.SHADOW_L1, table, slot);
+      }
+    }
+    return flags;
+  }
+
+  private void resyncAllShadows(GuestDomain d) {
+    for (int t = 0; t < d.guestTableCount(); t++) {
+      for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+        resyncShadow(d, t, slot);
+      }
+    }
+  }
+
+  /** Re-derives the shadow entries whose guest entries point at guest frames {@code [gfn, +n)}. */
+  private void resyncShadowsOf(GuestDomain d, long gfn, long n) {
+    for (int t = 0; t < d.guestTableCount(); t++) {
+      long[] guest = d.guestTable(t);
+      for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+        long g = Pte.getMfn(guest[slot]);
+        if (Pte.isPresent(guest[slot]) && g >= gfn && g - gfn < n) {
+          resyncShadow(d, t, slot);
+        }
+      }
+    }
+  }
+
+  /**
+   * The number of mappings the reverse map records (MMIO frames only).
+   *
+   * @return records
+   */
+  public int reverseMapSize() {
+    return rmap.size();
+  }
+
+  @Override
+  public String toString() {
+    return "host with " + frames().frameCount() + " frames, " + mmioRoRanges;
+  }
+}

