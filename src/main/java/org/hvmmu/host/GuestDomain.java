@@ -27,6 +27,8 @@ public final class GuestDomain {
 
   /** mmio_direct superpage leaves: gfn, mfn, order code, triples; few, so kept in a flat list. */
   private long[] mmioSuperpages = new long[0];
+  private long ramFrames;
+  private volatile boolean crashed;
 
   GuestDomain(PagingMode mode, Domain mmuView, RadixP2m p2m) {
     this.mode = mode;
@@ -121,6 +123,32 @@ public final class GuestDomain {
    */
   public long shadowEntry(int table, int slot) {
     return shadowTables[checkTable(table)][slot];
+  }
+
+  /**
+   * The number of RAM frames the host gave the domain.
+   *
+   * @return frames
+   */
+  public long ramFrames() {
+    return ramFrames;
+  }
+
+  /**
+   * Whether Xen crashed the domain ({@code domain_crash}); a crashed domain maps nothing.
+   *
+   * @return true once crashed
+   */
+  public boolean crashed() {
+    return crashed;
+  }
+
+  void addRamFrames(long n) {
+    ramFrames += n;
+  }
+
+  void markCrashed() {
+    crashed = true;
   }
 
   int newGuestTable() {

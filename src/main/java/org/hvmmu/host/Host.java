@@ -71,6 +71,7 @@ public final class Host {
   private final P2mDomainConfig p2mConfig;
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
+  private final java.util.List<HostDevice> devices = new java.util.ArrayList<>();
 
   /**
    * Creates a host with every processor feature and the default p2m capacity.
@@ -227,9 +228,11 @@ public final class Host {
    * @return 0, or the p2m's negated errno (the frames stay assigned)
    */
   public int giveRam(GuestDomain d, long first, long last) {
+    requireAlive(d);
     config.lock();
     try {
       frames().assignRange(first, last, d.id());
+      d.addRamFrames(last - first + 1);
       int rc = 0;
       if (d.hasP2m()) {
         for (long mfn = first; mfn <= last && rc == 0; mfn++) {
@@ -269,18 +272,246 @@ public final class Host {
    * @return 0, or the p2m's or range set's negated errno
    */
   public int grantIomem(GuestDomain d, long first, long last) {
+    requireAlive(d);
     config.lock();
     try {
       int rc = d.mmuView().iomemCaps().addRange(first, last);
-      if (rc == 0 && d.hasP2m()) {
-        for (long mfn = first; Long.compareUnsigned(mfn, last) <= 0 && rc == 0; mfn++) {
-          rc = setP2mEntry(d, mfn, mfn, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
-          if (mfn == last) {
+      long mfn = first;
+      while (rc == 0 && d.hasP2m() && Long.compareUnsigned(mfn, last) <= 0) {
+        // The largest aligned page that fits, as a device model maps a BAR; the p2m splits what
+        // overlaps read-only frames.
+        PageOrder order = PageOrder.ORDER_4K;
+        for (PageOrder o : new PageOrder[] {PageOrder.ORDER_1G, PageOrder.ORDER_2M}) {
+          if ((mfn & (o.pages() - 1)) == 0 && last - mfn + 1 >= o.pages()) {
+            order = o;
             break;
           }
         }
+        rc = setP2mEntry(d, mfn, mfn, order, P2mType.MMIO_DIRECT);
+        if (mfn + order.pages() - 1 == last) {
+          break;
+        }
+        mfn += order.pages();
       }
       return rc;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  // ---- devices and MSI-X ------------------------------------------------------------------------
+
+  /**
+   * Adds a PCI function to the host. Its BAR frames inside the frame table become MMIO owned by
+   * {@code dom_io} (if still free); its MSI-X state uses the host's registrations and the policy's
+   * MSI-X switches. The host keeps it until the end.
+   *
+   * @param pci the function, from a dump, sysfs or built in code
+   * @return the device
+   */
+  public HostDevice addDevice(org.hvmmu.pci.PciDevice pci) {
+    Objects.requireNonNull(pci, "pci");
+    config.lock();
+    try {
+      boolean msix = org.hvmmu.pci.msix.MsixCapability.find(pci).isPresent();
+      HostDevice dev = new HostDevice(pci,
+          msix ? new org.hvmmu.pci.msix.MsixDevice(pci, registrations, policy.msix()) : null);
+      long[] bars = dev.barFrames();
+      for (int i = 0; i < bars.length; i += 2) {
+        for (long mfn = bars[i]; mfn <= bars[i + 1] && frames().mfnValid(mfn); mfn++) {
+          if (frames().owner(mfn) == DomainIds.OWNER_NONE) {
+            frames().shareWithDomIo(mfn, mfn);
+          }
+        }
+      }
+      if (msix) {
+        dev.msix().assign(0, true); // the hardware domain has it until it is assigned
+      }
+      devices.add(dev);
+      return dev;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * The devices, in the order they were added.
+   *
+   * @return a new list
+   */
+  public java.util.List<HostDevice> devices() {
+    config.lock();
+    try {
+      return new java.util.ArrayList<>(devices);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Assigns a device to domain {@code d}: its memory BARs join {@code d}'s {@code iomem_caps} (and,
+   * for HVM, its p2m as {@code mmio_direct}), and Xen's {@code pdev->domain} becomes {@code d}.
+   *
+   * @param dev the device
+   * @param d the domain
+   * @return 0 or a negated errno from the p2m or range set
+   */
+  public int assignDevice(HostDevice dev, GuestDomain d) {
+    requireAlive(d);
+    config.lock();
+    try {
+      long[] bars = dev.barFrames();
+      int rc = 0;
+      for (int i = 0; i < bars.length && rc == 0; i += 2) {
+        rc = grantIomem(d, bars[i], bars[i + 1]);
+      }
+      dev.setOwner(d);
+      if (dev.hasMsix()) {
+        dev.msix().assign(d.id(), d.ramFrames() != 0);
+      }
+      d.mmuView().setAssignedDeviceCount(d.mmuView().assignedDeviceCount() + 1);
+      return rc;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Enables MSI-X table entry {@code entry} of {@code dev} on behalf of the hardware domain (dom0's
+   * kernel or device model), passing the BAR address it reads as the table base.
+   *
+   * @param dev a device with MSI-X
+   * @param entry the table entry
+   * @return the result of {@code msix_capability_init}
+   */
+  public org.hvmmu.pci.msix.MsixResult enableMsix(HostDevice dev, int entry) {
+    return enableMsix(dev, entry, 0);
+  }
+
+  /**
+   * Enables MSI-X table entry {@code entry} of {@code dev} on behalf of domain {@code callerId}.
+   * Frames the device registers are then handled as existing mappings (see {@link Policy}); a domain
+   * Xen crashes for insecure use is torn down.
+   *
+   * @param dev a device with MSI-X
+   * @param entry the table entry
+   * @param callerId the calling domain ({@code current->domain})
+   * @return the result of {@code msix_capability_init}
+   */
+  public org.hvmmu.pci.msix.MsixResult enableMsix(HostDevice dev, int entry, int callerId) {
+    config.lock();
+    try {
+      org.hvmmu.pci.msix.MsixDevice m = dev.msix();
+      long tableBase = org.hvmmu.pci.PciMemBar.readPciMemBar(dev.pci().config(),
+          m.capability().tableBir(), org.hvmmu.pci.BarReadMode.CORRECTED);
+      int before = registrations.registrationCount(m.registrant());
+      org.hvmmu.pci.msix.MsixResult result = m.pciEnableMsix(callerId, entry, tableBase);
+      afterMsixSetUp(dev, before, result);
+      return result;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Disables MSI-X table entry {@code entry} of {@code dev} ({@code __pci_disable_msix}).
+   *
+   * @param dev a device with MSI-X
+   * @param entry an enabled entry
+   * @return the result
+   */
+  public org.hvmmu.pci.msix.MsixResult disableMsix(HostDevice dev, int entry) {
+    config.lock();
+    try {
+      return dev.msix().pciDisableMsix(entry);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * PHYSDEVOP_prepare_msix for {@code dev}: registers its frames before a guest can map it.
+   *
+   * @param dev a device with MSI-X
+   * @return the result
+   */
+  public org.hvmmu.pci.msix.MsixResult prepareMsix(HostDevice dev) {
+    config.lock();
+    try {
+      int before = registrations.registrationCount(dev.msix().registrant());
+      org.hvmmu.pci.msix.MsixResult result = dev.msix().pciPrepareMsix();
+      afterMsixSetUp(dev, before, result);
+      return result;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * PHYSDEVOP_release_msix for {@code dev}.
+   *
+   * @param dev a device with MSI-X
+   * @return the result
+   */
+  public org.hvmmu.pci.msix.MsixResult releaseMsix(HostDevice dev) {
+    config.lock();
+    try {
+      return dev.msix().pciReleaseMsix();
+    } finally {
+      config.unlock();
+    }
+  }
+
+  private void afterMsixSetUp(HostDevice dev, int before, org.hvmmu.pci.msix.MsixResult result) {
+    org.hvmmu.pci.msix.MsixDevice m = dev.msix();
+    if (registrations.registrationCount(m.registrant()) > before) {
+      // The seed re-derives the p2m of the device's owner (dev->domain), hardened revokes.
+      handleExistingMappings(m.tableFirst(), m.tableLast(), dev.owner());
+      handleExistingMappings(m.pbaFirst(), m.pbaLast(), dev.owner());
+    }
+    if (DomainIds.isOrdinary(result.crashedDomain())) {
+      GuestDomain victim = domains[result.crashedDomain()];
+      if (victim != null) {
+        crashDomain(victim);
+      }
+    }
+  }
+
+  /**
+   * Xen's {@code domain_crash}: the domain stops and its mappings go (PV tables unpinned, p2m torn
+   * down, shadows emptied). Later operations on it are refused.
+   *
+   * @param d the domain
+   */
+  public void crashDomain(GuestDomain d) {
+    config.lock();
+    try {
+      if (d.crashed()) {
+        return;
+      }
+      d.markCrashed();
+      if (d.mode().pvTables()) {
+        for (long mfn = 0; mfn < frames().frameCount(); mfn++) {
+          if (frames().owner(mfn) == d.id()
+              && (frames().typeInfo(mfn) & org.hvmmu.x86.pv.PageInfo.PGT_PINNED) != 0) {
+            pv.unpinTable(d.mmuView(), mfn);
+          }
+        }
+      }
+      synchronized (d) {
+        if (d.mode().shadowed()) {
+          for (int t = 0; t < d.guestTableCount(); t++) {
+            java.util.Arrays.fill(d.guestTable(t), 0);
+            for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
+              resyncShadow(d, t, slot);
+            }
+          }
+        }
+        if (d.hasP2m()) {
+          d.p2m().teardown();
+          d.setMmioSuperpages(new long[0]);
+        }
+      }
     } finally {
       config.unlock();
     }
@@ -392,6 +623,7 @@ public final class Host {
    * @return 0 or {@code -EINVAL}
    */
   public int pinL1Table(GuestDomain d, long mfn) {
+    requireAlive(d);
     return pv.pinL1Table(pvDomain(d), mfn);
   }
 
@@ -429,6 +661,7 @@ public final class Host {
    * @return 0 or a negated errno
    */
   public int mmuUpdate(GuestDomain d, long mfn, int slot, long value) {
+    requireAlive(d);
     Domain view = pvDomain(d);
     return pv.mmuUpdate(view, mfn, slot, value, view, false);
   }
@@ -448,7 +681,14 @@ public final class Host {
    */
   public EmulationResult ptwrEmulatedUpdate(
       GuestDomain d, long mfn, int offset, long old, long val, int bytes, boolean cmpxchg) {
+    requireAlive(d);
     return pv.ptwrEmulatedUpdate(pvDomain(d), mfn, offset, old, val, bytes, cmpxchg);
+  }
+
+  private static void requireAlive(GuestDomain d) {
+    if (d.crashed()) {
+      throw new IllegalStateException(d + " has crashed (domain_crash)");
+    }
   }
 
   private static Domain pvDomain(GuestDomain d) {
@@ -488,6 +728,7 @@ public final class Host {
    * @return {@link P2mSetResult#OK} or {@link P2mSetResult#NO_MEMORY}
    */
   public int setP2mEntry(GuestDomain d, long gfn, long mfn, PageOrder order, P2mType type) {
+    requireAlive(d);
     RadixP2m p2m = d.p2m();
     synchronized (d) {
       P2mEntry old = d.lookup;
@@ -620,6 +861,7 @@ public final class Host {
    * @return {@code shadow_set_l1e}'s flags ({@link ShadowL1e#SHADOW_SET_ERROR} when refused)
    */
   public int shadowWrite(GuestDomain d, int table, int slot, long guestEntry) {
+    requireAlive(d);
     synchronized (d) {
       d.guestTable(table)[slot] = guestEntry;
       return resyncShadow(d, table, slot);

@@ -115,7 +115,27 @@ public final class HostInvariants {
    * @param out receives the violations
    */
   public static void unprotectedMsix(Host host, List<Violation> out) {
-    // Filled in with the host's devices.
+    RangeSet ro = host.mmioRoRanges();
+    for (HostDevice dev : host.devices()) {
+      if (!dev.hasMsix() || dev.msix().enabledCount() == 0) {
+        continue;
+      }
+      for (org.hvmmu.pci.msix.MsixRegion region : new org.hvmmu.pci.msix.MsixRegion[] {
+          dev.trueTable(), dev.truePba()}) {
+        if (!region.usable()) {
+          continue;
+        }
+        String what = region == dev.trueTable() ? "table" : "PBA";
+        for (long mfn = region.firstFrame(); mfn <= region.lastFrame(); mfn++) {
+          if (!ro.containsSingleton(mfn)) {
+            int owner = dev.owner() == null ? -1 : dev.owner().id();
+            out.add(new Violation(UNPROTECTED_MSIX, owner, null, 0, 0, 0, mfn, dev
+                + " has " + dev.msix().enabledCount() + " MSI-X entries enabled but its " + what
+                + " frame 0x" + Long.toHexString(mfn) + " is not in mmio_ro_ranges"));
+          }
+        }
+      }
+    }
   }
 
   /**

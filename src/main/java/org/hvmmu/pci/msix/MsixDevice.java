@@ -243,7 +243,11 @@ public final class MsixDevice {
         currentDomain == HARDWARE_DOMAIN
             && (owner == currentDomain || owner == DomainIds.DOMID_IO);
     boolean first = switches.registerOncePerDevice() ? nrEntries == 0 : usedEntries == 0;
-    boolean compute = first && (switches.tableBaseFromCaller() || preparing || trusted);
+    // Before XSA-337 (4.15) the frames were computed from the BAR in any context; since then only by
+    // a prepare or in a trusted context, and other contexts reuse the recorded frames.
+    boolean compute = first
+        && (switches.tableBaseFromCaller() || preparing || trusted
+            || !switches.noDataForUntrustedSetup());
     long tablePaddr;
     int rangesetRc = 0;
     if (compute) {

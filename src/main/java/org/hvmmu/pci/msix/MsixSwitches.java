@@ -30,8 +30,9 @@ import org.hvmmu.rangeset.owned.RemovalPolicy;
  *
  * @param tableBaseFromCaller the seed computes the table's address from the caller-supplied {@code
  *     msi->table_base} plus the table offset, in any context, and reads the BAR only for a {@code
- *     WARN_ON} (§3.6 row 3). False: the address comes from the BAR; it is computed only by a prepare
- *     or in a trusted context (the hardware domain acting for itself or for {@code dom_io}), the
+ *     WARN_ON} (§3.6 row 3). False: the address comes from the BAR; with {@code
+ *     noDataForUntrustedSetup} it is computed only by a prepare or in a trusted context (the
+ *     hardware domain acting for itself or for {@code dom_io}), the
  *     caller's base serves only when the BAR reads 0 there (else {@code -ENXIO}), and other
  *     contexts reuse the recorded frames (2013).
  * @param barReadMode how {@code read_pci_mem_bar} reads every BAR here: for the table (or the
@@ -56,7 +57,8 @@ import org.hvmmu.rangeset.owned.RemovalPolicy;
  *     prepare) for a domain other than the hardware domain, that domain is crashed, unless the
  *     hardware domain does it before the domain owns memory (4.5, 2014; §3.7 step 3)
  * @param noDataForUntrustedSetup an untrusted context cannot set up the first vector of a device
- *     whose frames were never recorded: {@code -ENODATA} (XSA-337, 4.15; §3.7 step 4)
+ *     whose frames were never recorded: {@code -ENODATA} (XSA-337, 4.15; §3.7 step 4); before it,
+ *     the frames were computed from the BAR in any context
  * @param ownershipAwareRemoval removal keeps the frames another registrant still covers ({@link
  *     RemovalPolicy#OWNERSHIP_AWARE}), and a device removes only what it holds; false is Xen's
  *     {@code rangeset_remove_range} of the recorded frames, which unprotects them for everyone

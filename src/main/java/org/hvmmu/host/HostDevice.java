@@ -1,0 +1,136 @@
+package org.hvmmu.host;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hvmmu.pci.Bar;
+import org.hvmmu.pci.BarKind;
+import org.hvmmu.pci.PciDevice;
+import org.hvmmu.pci.msix.MsixDevice;
+import org.hvmmu.pci.msix.MsixLayout;
+import org.hvmmu.pci.msix.MsixRegion;
+import org.hvmmu.pci.msix.PbaSizing;
+import org.hvmmu.x86.Pte;
+
+/**
+ * A PCI function of a {@link Host}: its configuration space, where its memory BARs lie in frames,
+ * its owner, and (if it has the capability) its MSI-X state, which registers the table and PBA
+ * frames in the host's {@code mmio_ro_ranges}. Made by {@link Host#addDevice}; driven through the
+ * host.
+ */
+public final class HostDevice {
+  private final PciDevice pci;
+  private final MsixDevice msix;
+  private final long[] barFrames; // first, last pairs of each memory BAR
+  private final MsixRegion trueTable;
+  private final MsixRegion truePba;
+  private GuestDomain owner;
+
+  HostDevice(PciDevice pci, MsixDevice msix) {
+    this.pci = pci;
+    this.msix = msix;
+    MsixLayout layout = msix == null ? null : MsixLayout.inspect(pci, PbaSizing.CORRECTED);
+    this.trueTable = layout == null ? MsixRegion.NONE : layout.table();
+    this.truePba = layout == null ? MsixRegion.NONE : layout.pba();
+    List<long[]> ranges = new ArrayList<>();
+    for (Bar bar : pci.bars()) {
+      if (bar.kind() == BarKind.IO || !bar.valid() || !bar.isAssigned()) {
+        continue;
+      }
+      long first = bar.address() >>> Pte.PAGE_SHIFT;
+      long last = first;
+      if (bar.isSizeKnown()) {
+        last = (bar.address() + bar.size() - 1) >>> Pte.PAGE_SHIFT;
+      } else {
+        // Size unknown (a dump without sysfs): at least the frames MSI-X puts in this BAR.
+        for (MsixRegion r : new MsixRegion[] {trueTable, truePba}) {
+          if (r.usable() && r.bir() == bar.index()) {
+            last = Math.max(last, r.lastFrame());
+          }
+        }
+      }
+      ranges.add(new long[] {first, last});
+    }
+    this.barFrames = new long[2 * ranges.size()];
+    for (int i = 0; i < ranges.size(); i++) {
+      barFrames[2 * i] = ranges.get(i)[0];
+      barFrames[2 * i + 1] = ranges.get(i)[1];
+    }
+  }
+
+  /**
+   * The PCI function.
+   *
+   * @return its configuration space and address
+   */
+  public PciDevice pci() {
+    return pci;
+  }
+
+  /**
+   * Whether the function has an MSI-X capability.
+   *
+   * @return true if it does
+   */
+  public boolean hasMsix() {
+    return msix != null;
+  }
+
+  /**
+   * The MSI-X state, for reading; drive it through the host.
+   *
+   * @return the state
+   * @throws IllegalStateException if the function has no MSI-X capability
+   */
+  public MsixDevice msix() {
+    if (msix == null) {
+      throw new IllegalStateException(pci.address() + " has no MSI-X capability");
+    }
+    return msix;
+  }
+
+  /**
+   * The frames of the memory BARs, as {@code first, last} pairs (inclusive); a BAR of unknown size
+   * covers at least the MSI-X frames inside it.
+   *
+   * @return a copy
+   */
+  public long[] barFrames() {
+    return barFrames.clone();
+  }
+
+  /**
+   * The MSI-X table's true frames (corrected BAR read), for the invariant.
+   *
+   * @return the region; {@link MsixRegion#usable()} is false if the BAR cannot be read
+   */
+  public MsixRegion trueTable() {
+    return trueTable;
+  }
+
+  /**
+   * The PBA's true frames (corrected BAR read, real size), for the invariant.
+   *
+   * @return the region
+   */
+  public MsixRegion truePba() {
+    return truePba;
+  }
+
+  /**
+   * The domain the device is assigned to.
+   *
+   * @return the owner, or null while the host (dom0 or nobody) keeps it
+   */
+  public GuestDomain owner() {
+    return owner;
+  }
+
+  void setOwner(GuestDomain owner) {
+    this.owner = owner;
+  }
+
+  @Override
+  public String toString() {
+    return pci.address().toString();
+  }
+}
