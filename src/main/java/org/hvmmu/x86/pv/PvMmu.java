@@ -427,7 +427,7 @@ public final class PvMmu {
       Domain ptDom, long mfn, int slot, long nl1e, Domain pgDom, boolean preserveAd) {
     long ol1e = frames.readEntry(mfn, slot);
     if (Pte.isPresent(nl1e)) {
-      int bad = Pte.getFlags(nl1e) & validator.l1DisallowMask(ptDom);
+      int bad = validator.disallowedFlags(Pte.getFlags(nl1e), ptDom);
       if (bad != 0) {
         LOG.debug("d{}: Bad L1 flags {}", ptDom.id(), Integer.toHexString(bad));
         return -Errno.EINVAL;

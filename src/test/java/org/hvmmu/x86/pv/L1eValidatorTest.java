@@ -289,4 +289,19 @@ class L1eValidatorTest {
     assertEquals(0x101000L, L1eValidator.adjustGuestL1e(0x101000L, f.domU));
     assertEquals(PAGE_NX_BIT, Pte.getFlags(1L << 63));
   }
+
+  @Test
+  void disallowedFlagsShouldEqualTheMaskForEveryFlagValue() {
+    PvFixture f = new PvFixture(SEED);
+    L1eValidator v = f.mmu.validator();
+    for (Domain d : new Domain[] {f.noio, f.domU, f.hvm}) {
+      int mask = v.l1DisallowMask(d);
+      for (int flags = 0; flags <= PteFlags.ALL; flags += 7) {
+        if (v.disallowedFlags(flags, d) != (flags & mask)) {
+          assertEquals(flags & mask, v.disallowedFlags(flags, d), "flags 0x"
+              + Integer.toHexString(flags) + " for " + d);
+        }
+      }
+    }
+  }
 }
