@@ -165,4 +165,23 @@ class HostTest {
     assertThrows(IllegalStateException.class,
         () -> host.createDomain(3, PagingMode.PV, false).p2m());
   }
+
+  @Test
+  void twoHostsShareNothing() {
+    Host a = new Host(0x1000, Policy.HARDENED);
+    Host b = new Host(0x1000, Policy.HARDENED);
+    GuestDomain da = guest(a, PagingMode.PV);
+    GuestDomain db = guest(b, PagingMode.PV);
+    assertEquals(0, a.protect("ioapic", MMIO, MMIO));
+    assertTrue(a.mmioRoRanges().containsSingleton(MMIO));
+    assertFalse(b.mmioRoRanges().containsSingleton(MMIO));
+    assertEquals(0, b.pinL1Table(db, 0x100));
+    assertEquals(0, b.mmuUpdate(db, 0x100, 0, writableMmio(MMIO)));
+    assertTrue(Pte.isPresentWritable(b.pvMmu().readEntry(0x100, 0)), "b's frame is not protected");
+    assertEquals(0, a.pinL1Table(da, 0x100));
+    assertEquals(0, a.mmuUpdate(da, 0x100, 0, writableMmio(MMIO)));
+    assertFalse(Pte.isPresentWritable(a.pvMmu().readEntry(0x100, 0)));
+    assertEquals(1, a.reverseMapSize());
+    assertEquals(1, b.reverseMapSize());
+  }
 }
