@@ -7,6 +7,7 @@ module org.hvmmu {
   requires static info.picocli;
 
   exports org.hvmmu.host;
+  exports org.hvmmu.host.script;
   exports org.hvmmu.p2m;
   exports org.hvmmu.p2m.ept;
   exports org.hvmmu.p2m.shadow;
@@ -15,6 +16,7 @@ module org.hvmmu {
   exports org.hvmmu.rangeset;
   exports org.hvmmu.rangeset.owned;
   exports org.hvmmu.testkit;
+  exports org.hvmmu.testkit.host;
   exports org.hvmmu.x86;
   exports org.hvmmu.x86.pv;
   exports org.hvmmu.xen;

@@ -1,105 +1,345 @@
 package org.hvmmu.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import org.hvmmu.rangeset.IntervalTreeRangeSet;
+import org.hvmmu.host.GuestDomain;
+import org.hvmmu.host.Host;
+import org.hvmmu.host.HostDevice;
+import org.hvmmu.host.HostInvariants;
+import org.hvmmu.host.MappingKind;
+import org.hvmmu.host.PagingMode;
+import org.hvmmu.host.Policy;
+import org.hvmmu.host.Violation;
+import org.hvmmu.host.script.Scenario;
+import org.hvmmu.host.script.ScenarioException;
+import org.hvmmu.host.script.ScenarioParser;
+import org.hvmmu.host.script.ScenarioResult;
+import org.hvmmu.host.script.ScenarioRunner;
+import org.hvmmu.host.script.ScenarioWriter;
+import org.hvmmu.host.script.StepOutcome;
+import org.hvmmu.pci.msix.MsixRegion;
 import org.hvmmu.rangeset.RangeSet;
-import org.hvmmu.x86.CpuFeatures;
-import org.hvmmu.x86.Pte;
-import org.hvmmu.x86.PteFlags;
-import org.hvmmu.x86.pv.Domain;
-import org.hvmmu.x86.pv.GuestType;
-import org.hvmmu.x86.pv.L1eVerdict;
-import org.hvmmu.x86.pv.PvMmu;
-import org.hvmmu.x86.pv.PvSwitches;
-import org.hvmmu.xen.Errno;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hvmmu demo}: builds {@code mmio_ro_ranges} for an embedded default host and prints it as
- * Xen's {@code rangeset_printk} would, then runs a few guest entries through the PV validator under
- * the seed's and the hardened switches.
+ * {@code hvmmu demo [FILE]}: runs a scenario (by default the bundled {@code demo.hvmmu}: IO-APIC,
+ * HPET and MMCFG registrations, an Intel 82576 and a Mellanox ConnectX-3 from real dumps, dom0, a
+ * PV guest, an EPT guest, an HVM shadow guest and a PV guest in shadow mode) under {@code
+ * seed-2010} and {@code hardened} side by side. For each step it shows the script's comments, the
+ * command, each policy's outcome, the library's log lines it caused (Xen's {@code WARN_ON}s and
+ * debug lines such as "Forcing read-only access to MFN") and {@code mmio_ro_ranges} in Xen's format
+ * when it changed; a step whose outcome is the same under both policies is shown once. At the end,
+ * the invariants under each policy and a table of every mapping the seed leaves writable and
+ * hardened does not (of the frames hardened protects), with the seed defect behind each
+ * (reference section 3.6).
  *
- * <p>The default host is a typical x86 server: the IO-APIC page at 0xfec00000, the HPET at
- * 0xfed00000 (Xen protects it with {@code ro_hpet}), a 64 MiB MMCFG window at 0xf8000000 (buses
- * 0-63, one MiB each, {@code pci_mmcfg_arch_enable}), and one passed-through Intel 82576 NIC whose
- * MSI-X table sits at offset 0 and whose PBA at offset 0x2000 of BAR 3 at 0xe0840000 (as lspci
- * decodes the dump {@code shared/testdata/pci-dumps/pciutils_intel_82576_10c9}).
+ * <p>Exit codes: 0; 2 for a script error (one line on stderr).
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
-    description = "Print mmio_ro_ranges of an embedded default host and PV verdicts (seed vs hardened).")
+    description = {
+      "Run a scenario under seed-2010 and hardened side by side: each step, the log lines, the",
+      "mmio_ro_ranges, and a final table of what the seed leaves writable and hardened does not.",
+      "Without FILE, the bundled demo (two real devices, dom0, PV, EPT and shadow guests)."
+    })
 final class DemoCommand implements Callable<Integer> {
   @Spec private CommandSpec spec;
 
+  @Parameters(
+      arity = "0..1",
+      paramLabel = "FILE",
+      description = "A scenario script to show instead of the bundled demo.")
+  private Path file;
+
+  /** One step as one policy saw it. */
+  record View(Scenario.Step step, StepOutcome outcome, List<String> logs, String ranges) {}
+
+  /** One policy's run. */
+  record PolicyRun(String name, ScenarioResult result, List<View> views) {}
+
+  /** A row of the final table. */
+  record Row(String domain, String kind, String entry, long mfn, String why) {}
+
   @Override
   public Integer call() {
-    run(spec.commandLine().getOut());
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    String text;
+    Scenario scenario;
+    ScenarioRunner.DumpLoader loader;
+    try {
+      if (file == null) {
+        text = BundledScenarios.text(BundledScenarios.DEMO);
+        scenario = BundledScenarios.scenario(BundledScenarios.DEMO);
+        loader = BundledScenarios.CLASS_PATH;
+      } else {
+        scenario = ScenarioParser.read(file);
+        text = java.nio.file.Files.readString(file);
+        loader = ScenarioRunner.FILES;
+      }
+    } catch (ScenarioException e) {
+      err.println(e.getMessage());
+      return 2;
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      err.println(file + ": cannot read: " + e.getMessage());
+      return 2;
+    }
+    PolicyRun seed;
+    PolicyRun hardened;
+    try (LogCapture logs = LogCapture.start()) {
+      seed = run(scenario, Policy.SEED_2010, loader, logs);
+      hardened = run(scenario, Policy.HARDENED, loader, logs);
+    } catch (ScenarioException e) {
+      err.println(e.getMessage());
+      return 2;
+    }
+    print(out, scenario, text, seed, hardened);
+    out.flush();
     return 0;
   }
 
-  static void run(PrintWriter out) {
-    RangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
-    add(out, ro, 0xfec00000L >>> 12, 0xfec00000L >>> 12, "IO-APIC 0");
-    add(out, ro, 0xfed00000L >>> 12, 0xfed00000L >>> 12, "HPET (ro_hpet)");
-    add(out, ro, 0xf8000000L >>> 12, (0xfc000000L >>> 12) - 1, "MMCFG segment 0, buses 0-63");
-    add(out, ro, 0xe0840000L >>> 12, 0xe0840000L >>> 12, "82576 MSI-X table (BAR 3 + 0x0)");
-    add(out, ro, 0xe0842000L >>> 12, 0xe0842000L >>> 12, "82576 MSI-X PBA (BAR 3 + 0x2000)");
-    out.println(ro);
-    out.println(ro.rangeCount() + " ranges");
-    out.println();
-    out.println("A PV guest with the 82576's BAR 3 (MFN e0840-e0843) in its iomem_caps, and the");
-    out.println("privileged dom0, install present writable write-back entries (get_page_from_l1e):");
-    out.printf("  %-6s %-6s %-28s %s%n", "domain", "MFN", "seed 2010", "hardened");
-    PvMmu seed = pvMmu(ro, PvSwitches.SEED_2010);
-    PvMmu hardened = pvMmu(ro, PvSwitches.HARDENED);
-    long[] probes = {0xe0840L, 0xe0841L, 0xe0842L, 0xfec00L};
-    for (int id = 0; id <= 1; id++) {
-      for (long mfn : probes) {
-        long l1e = Pte.fromMfn(mfn, PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW);
-        out.printf(
-            "  %-6s %-6s %-28s %s%n",
-            "d" + id,
-            Long.toHexString(mfn),
-            verdict(seed, id, l1e),
-            verdict(hardened, id, l1e));
+  static PolicyRun run(Scenario scenario, Policy policy, ScenarioRunner.DumpLoader loader,
+      LogCapture logs) {
+    List<View> views = new ArrayList<>();
+    logs.drain();
+    ScenarioResult result = ScenarioRunner.forcing(policy)
+        .withDumpLoader(loader)
+        .withListener((step, outcome, host) -> views.add(
+            new View(step, outcome, logs.drain(), host.mmioRoRanges().toString())))
+        .run(scenario);
+    return new PolicyRun(ScenarioRunner.policyName(policy), result, views);
+  }
+
+  static void print(PrintWriter out, Scenario scenario, String text, PolicyRun seed,
+      PolicyRun hardened) {
+    String[] lines = text.split("\r\n|\r|\n", -1);
+    out.println("hvmmu demo: " + scenario.source() + " under " + seed.name() + " (Xen's 2010 patch,"
+        + " defects included) and " + hardened.name() + ", side by side");
+    String[] previous = {emptyRanges(seed), emptyRanges(hardened)};
+    int lastLine = 0;
+    for (int i = 0; i < seed.views().size(); i++) {
+      View s = seed.views().get(i);
+      View h = hardened.views().get(i);
+      int line = s.step().line();
+      boolean blank = false;
+      for (int k = lastLine; k < line - 1 && k < lines.length; k++) {
+        String l = lines[k].strip();
+        if (l.isEmpty()) {
+          blank = true;
+        } else if (l.startsWith("#")) {
+          if (blank) {
+            out.println();
+            blank = false;
+          }
+          out.println(l);
+        }
+      }
+      if (blank) {
+        out.println();
+      }
+      lastLine = s.step().command() instanceof Scenario.DeviceHex ? endOfBlock(lines, line) : line;
+      out.printf(Locale.ROOT, "%4d  %s%n", line, commandText(lines, s.step()));
+      List<String> seedLines = detail(s, previous[0]);
+      List<String> hardLines = detail(h, previous[1]);
+      previous[0] = s.ranges();
+      previous[1] = h.ranges();
+      if (seedLines.equals(hardLines)) {
+        block(out, "both", seedLines);
+      } else {
+        block(out, seed.name(), seedLines);
+        block(out, hardened.name(), hardLines);
       }
     }
-    out.flush();
-  }
-
-  private static PvMmu pvMmu(RangeSet ro, PvSwitches switches) {
-    PvMmu mmu = new PvMmu(0x100, ro, CpuFeatures.ALL, switches);
-    mmu.createDomain(0, true, GuestType.PV64);
-    Domain guest = mmu.createDomain(1, false, GuestType.PV64);
-    guest.iomemCaps().addRange(0xe0840L, 0xe0843L);
-    return mmu;
-  }
-
-  private static String verdict(PvMmu mmu, int id, long l1e) {
-    Domain d = mmu.domain(id);
-    int rc = mmu.validator().getPageFromL1e(l1e, d, d);
-    if (rc < 0) {
-      return "rejected (-" + Errno.name(rc) + ")";
+    out.println();
+    out.println("At the end:");
+    for (PolicyRun run : new PolicyRun[] {seed, hardened}) {
+      out.printf(Locale.ROOT, "  %-10s %s%n", run.name(), run.result().host().mmioRoRanges());
     }
-    String what =
-        switch (L1eVerdict.of(rc)) {
-          case ACCEPT -> rc == 0 ? "writable" : "writable, uncached";
-          case ACCEPT_READ_ONLY -> rc == PteFlags.PAGE_RW ? "read-only" : "read-only, uncached";
-          case REJECT -> throw new AssertionError(rc);
-        };
-    return what + " (flip 0x" + Integer.toHexString(rc) + ")";
+    for (PolicyRun run : new PolicyRun[] {seed, hardened}) {
+      out.printf(Locale.ROOT, "  %-10s %s%n", run.name(), invariants(run.result().host()));
+    }
+    List<Row> rows = rows(scenario, seed.result().host(), hardened.result().host());
+    out.println();
+    out.println("What " + seed.name() + " leaves writable and " + hardened.name()
+        + " does not (mappings of the frames " + hardened.name() + " protects):");
+    if (rows.isEmpty()) {
+      out.println("  nothing");
+      return;
+    }
+    int domainWidth = "domain".length();
+    int entryWidth = "entry".length();
+    for (Row r : rows) {
+      domainWidth = Math.max(domainWidth, r.domain().length());
+      entryWidth = Math.max(entryWidth, r.entry().length());
+    }
+    String format = "  %-" + domainWidth + "s  %-6s  %-" + entryWidth + "s  %-9s  %s%n";
+    out.printf(Locale.ROOT, format, "domain", "kind", "entry", "MFN", "why (reference 3.6)");
+    for (Row r : rows) {
+      out.printf(Locale.ROOT, format, r.domain(), r.kind(), r.entry(), hex(r.mfn()), r.why());
+    }
   }
 
-  private static void add(PrintWriter out, RangeSet ro, long s, long e, String what) {
-    int rc = ro.addRange(s, e);
-    if (rc != 0) {
-      throw new IllegalStateException("adding " + what + " failed: " + rc);
+  private static String emptyRanges(PolicyRun run) {
+    return run.views().isEmpty() ? "" : "r/o mmio ranges { }";
+  }
+
+  private static int endOfBlock(String[] lines, int line) {
+    for (int k = line; k < lines.length; k++) {
+      String l = lines[k];
+      int hash = l.indexOf('#');
+      if ((hash < 0 ? l : l.substring(0, hash)).strip().equals("end")) {
+        return k + 1;
+      }
     }
-    String frames = s == e ? Long.toHexString(s) : Long.toHexString(s) + "-" + Long.toHexString(e);
-    out.printf("add %-34s MFN %s%n", what, frames);
+    return line;
+  }
+
+  /** The command as the author wrote it (without its comment), or as the writer prints it. */
+  private static String commandText(String[] lines, Scenario.Step step) {
+    if (step.command() instanceof Scenario.DeviceHex hex) {
+      return "device " + hex.name() + " hex ... end (" + hex.lines().size() + " lines)";
+    }
+    if (step.line() <= lines.length) {
+      String l = lines[step.line() - 1];
+      int hash = l.indexOf('#');
+      return (hash < 0 ? l : l.substring(0, hash)).strip();
+    }
+    return ScenarioWriter.command(step.command());
+  }
+
+  private static List<String> detail(View v, String previousRanges) {
+    List<String> lines = new ArrayList<>();
+    lines.add(v.outcome().summary());
+    for (String l : v.outcome().output()) {
+      if (!l.equals(v.outcome().summary())) {
+        lines.add(l);
+      }
+    }
+    lines.addAll(v.logs());
+    if (!v.ranges().equals(previousRanges)) {
+      lines.add(v.ranges());
+    }
+    return lines;
+  }
+
+  private static void block(PrintWriter out, String who, List<String> lines) {
+    for (int i = 0; i < lines.size(); i++) {
+      out.printf(Locale.ROOT, "        %-10s %s%n", i == 0 ? who : "", lines.get(i));
+    }
+  }
+
+  private static String invariants(Host host) {
+    List<Violation> found = HostInvariants.check(host);
+    if (found.isEmpty()) {
+      return "invariants hold";
+    }
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (Violation v : found) {
+      counts.merge(v.invariant(), 1, Integer::sum);
+    }
+    List<String> parts = new ArrayList<>();
+    counts.forEach((k, n) -> parts.add(k + " x" + n));
+    return found.size() + " invariant violations: " + String.join(", ", parts);
+  }
+
+  /** Mappings writable under the seed and not under hardened, of the frames hardened protects. */
+  static List<Row> rows(Scenario scenario, Host seed, Host hardened) {
+    RangeSet frames = hardened.mmioRoRanges();
+    Set<String> stillWritable = new HashSet<>();
+    for (WritableMappings.Mapping m : WritableMappings.of(hardened, frames)) {
+      stillWritable.add(m.key());
+    }
+    Map<Integer, String> names = new HashMap<>();
+    for (Scenario.Command c : scenario.commands()) {
+      if (c instanceof Scenario.CreateDomain d) {
+        names.put(d.id(), d.name());
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    for (WritableMappings.Mapping m : WritableMappings.of(seed, frames)) {
+      if (stillWritable.contains(m.key())) {
+        continue;
+      }
+      GuestDomain d = m.domain();
+      String domain = "d" + d.id() + " " + names.getOrDefault(d.id(), "") + " ("
+          + Scenario.modeName(d.mode()) + (d.privileged() ? ", privileged" : "") + ")";
+      String kind = switch (m.kind()) {
+        case PV_L1 -> "PV L1";
+        case P2M_LEAF -> "p2m";
+        case SHADOW_L1 -> "shadow";
+      };
+      String entry = switch (m.kind()) {
+        case PV_L1 -> "L1 " + hex(m.where()) + "[" + m.slot() + "]";
+        case P2M_LEAF -> "gfn " + hex(m.where());
+        case SHADOW_L1 -> "table " + m.where() + "[" + m.slot() + "]";
+      };
+      rows.add(new Row(domain, kind, entry, m.mfn(), why(seed, m)));
+    }
+    return rows;
+  }
+
+  /** Which seed defects leave mapping {@code m} writable, by the rules of reference 3.6. */
+  static String why(Host seed, WritableMappings.Mapping m) {
+    GuestDomain d = m.domain();
+    if (m.kind() == MappingKind.PV_L1 && d.privileged()
+        && seed.policy().pv().privilegedExemption()) {
+      return "dom0 is exempt (IS_PRIV) from forced read-only (row 8)";
+    }
+    List<String> reasons = new ArrayList<>();
+    if (!seed.mmioRoRanges().containsSingleton(m.mfn())) {
+      for (HostDevice dev : seed.devices()) {
+        if (!dev.hasMsix()) {
+          continue;
+        }
+        boolean inPba = contains(dev.truePba(), m.mfn());
+        boolean inTable = contains(dev.trueTable(), m.mfn());
+        if (inPba && dev.msix().pbaFirst() != dev.truePba().firstFrame()) {
+          boolean multi = (dev.pci().headerTypeRegister() & 0x80) != 0;
+          reasons.add((multi
+              ? "BAR read gives 0 (header type 0x80 not masked, row 2)"
+              : "BAR read gives the flag bits only (row 1)")
+              + ": PBA registered at frame " + hex(dev.msix().pbaFirst()) + " (row 4)");
+        }
+        if ((inPba || inTable) && dev.msix().enabledCount() > 0
+            && seed.registrations().registrationCount(dev.msix().registrant()) == 0) {
+          reasons.add("registered once per device, removed on disable: unprotected after the"
+              + " second enable (row 7)");
+        }
+      }
+      if (reasons.isEmpty()) {
+        reasons.add("not in mmio_ro_ranges");
+      }
+    } else if (m.kind() == MappingKind.PV_L1) {
+      reasons.add("existing PV mapping left writable: \"XXX How to deal with existing"
+          + " mappings?\" (row 10)");
+    } else if (m.kind() == MappingKind.SHADOW_L1 && d.mode() == PagingMode.PV_SHADOW) {
+      reasons.add("shadow_set_l1e drops the result of removing _PAGE_RW (row 9)");
+    } else {
+      reasons.add("existing mapping of a domain that does not own the device: only"
+          + " dev->domain's p2m is re-derived (row 11)");
+    }
+    return String.join("; ", reasons);
+  }
+
+  private static boolean contains(MsixRegion r, long mfn) {
+    return r.usable() && Long.compareUnsigned(mfn, r.firstFrame()) >= 0
+        && Long.compareUnsigned(mfn, r.lastFrame()) <= 0;
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
   }
 }

@@ -11,26 +11,32 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code hvmmu} command line: {@code inspect} (the default) shows which frames of each PCI
- * function's MSI-X table and PBA would be write-protected; {@code demo} prints the {@code
- * mmio_ro_ranges} of an embedded default host and how the PV validator treats guest mappings of it.
+ * The {@code hvmmu} command line: {@code demo} (the default without arguments) runs the bundled
+ * scenario under the seed's and the hardened policy side by side; {@code replay} runs a scenario
+ * script and checks its {@code expect} lines; {@code inspect} shows which frames of each PCI
+ * function's MSI-X table and PBA would be write-protected.
  *
  * <pre>
- * java -jar target/hvmmu-VERSION-cli.jar                      # inspect this machine
+ * java -jar target/hvmmu-VERSION-cli.jar                      # the demo
+ * java -jar target/hvmmu-VERSION-cli.jar replay docs/scenarios/second-enable.hvmmu --policy hardened
  * java -jar target/hvmmu-VERSION-cli.jar inspect --json dump.xxx.txt
- * java -jar target/hvmmu-VERSION-cli.jar demo
- * mvn -q compile exec:java                                    # the same, without the jar
+ * mvn -q compile exec:java                                    # the demo, without the jar
  * </pre>
  *
- * <p>Exit codes: 0, 1 when a PATH could not be read (the message is on stderr, without a stack
- * trace), 2 for a usage error. This package is the only one that prints or exits.
+ * <p>Arguments that start with neither a subcommand nor a help or version option are taken as
+ * {@code inspect}'s ({@code hvmmu dump.xxx.txt}, {@code hvmmu --json}), as before {@code demo}
+ * became the default.
+ *
+ * <p>Exit codes: 0; 1 when {@code inspect} could not read a PATH or a {@code replay} expectation
+ * failed; 2 for a usage error or a scenario script error (messages on stderr, without a stack
+ * trace). This package is the only one that prints or exits.
  */
 public final class Main {
   private Main() {}
 
   /** Arguments that select something other than the default {@code inspect}. */
   private static final Set<String> NOT_INSPECT =
-      Set.of("inspect", "demo", "help", "-h", "--help", "-V", "--version");
+      Set.of("inspect", "demo", "replay", "help", "-h", "--help", "-V", "--version");
 
   /** The top-level command: holds the subcommands and the standard options. */
   @Command(
@@ -39,13 +45,13 @@ public final class Main {
       version = "hvmmu 0.1.0",
       description = {
         "A model of Xen's protection of PCI MSI-X tables and PBAs from guest writes.",
-        "Without a subcommand, runs inspect."
+        "Without arguments, runs demo; arguments without a subcommand go to inspect."
       },
       subcommands = CommandLine.HelpCommand.class)
   static final class Top implements Runnable {
     @Override
     public void run() {
-      // Reached only for "hvmmu" with options picocli handles itself; inspect is chosen in run().
+      // Reached only for "hvmmu" with options picocli handles itself; the default is chosen in run().
     }
   }
 
@@ -53,7 +59,7 @@ public final class Main {
    * Runs the command line and exits with its code if that is not 0 (so that {@code mvn exec:java}
    * ends normally).
    *
-   * @param args the arguments; none means {@code inspect} of this machine
+   * @param args the arguments; none means {@code demo}
    */
   public static void main(String[] args) {
     // The CLI's own Logback configuration (warnings to stderr), unless the user gave one.
@@ -77,7 +83,9 @@ public final class Main {
    */
   static int run(String[] args, PrintStream out, PrintStream err, Path devicesDir) {
     String[] effective = args;
-    if (args.length == 0 || !NOT_INSPECT.contains(args[0])) {
+    if (args.length == 0) {
+      effective = new String[] {"demo"};
+    } else if (!NOT_INSPECT.contains(args[0])) {
       effective = new String[args.length + 1];
       effective[0] = "inspect";
       System.arraycopy(args, 0, effective, 1, args.length);
@@ -89,7 +97,8 @@ public final class Main {
     CommandLine cli =
         new CommandLine(new Top())
             .addSubcommand("inspect", new InspectCommand(devicesDir))
-            .addSubcommand("demo", new DemoCommand());
+            .addSubcommand("demo", new DemoCommand())
+            .addSubcommand("replay", new ReplayCommand());
     cli.setOut(outWriter);
     cli.setErr(errWriter);
     cli.setExecutionExceptionHandler(

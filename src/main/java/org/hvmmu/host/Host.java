@@ -605,7 +605,7 @@ public final class Host {
         case P2M_LEAF -> rederiveLeaf(d, mfn, where);
         case SHADOW_L1 -> {
           synchronized (d) {
-            resyncShadow(d, (int) where, slot);
+            resyncShadow(d, (int) where, slot, true);
           }
         }
       }
@@ -821,12 +821,14 @@ public final class Host {
       }
       d.setMmioSuperpages(java.util.Arrays.copyOf(kept, n));
       P2mEntry e = new P2mEntry();
+      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
       for (long[] s : split) {
-        if (!d.p2m().getEntry(s[0], e) || e.mfn() != s[1]) {
-          continue; // replaced since
-        }
+        // Page by page: a 4K set inside the superpage made the p2m split it, and the other pages
+        // still map the superpage's frames without a reverse-map record of their own.
         for (long i = 0; i < s[2]; i++) {
-          setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+          if (d.p2m().getEntry(s[0] + i, e) && e.mfn() == s[1] + i && e.typeCode() == mmio) {
+            setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+          }
         }
       }
     }
@@ -869,6 +871,17 @@ public final class Host {
   }
 
   private int resyncShadow(GuestDomain d, int table, int slot) {
+    return resyncShadow(d, table, slot, false);
+  }
+
+  /**
+   * Re-derives one shadow entry from the guest's entry and installs it. With {@code revalidate}, an
+   * entry that re-derives to the value already installed is dropped first: {@code shadow_set_l1e}
+   * does nothing for an unchanged entry, so without the drop a PV shadow entry (whose flags do not
+   * depend on {@code mmio_ro_ranges}) would never meet the validator again and keep R/W on a frame
+   * that just became read-only.
+   */
+  private int resyncShadow(GuestDomain d, int table, int slot, boolean revalidate) {
     long guest = d.guestTable(table)[slot];
     long[] shadow = d.shadowTable(table);
     long sl1e = 0;
@@ -885,6 +898,9 @@ public final class Host {
       }
     }
     long old = shadow[slot];
+    if (revalidate && old == sl1e && Pte.isPresent(old)) {
+      ShadowL1e.shadowSetL1e(policy.p2m(), pv.validator(), d.mmuView(), shadow, slot, 0);
+    }
     int flags = ShadowL1e.shadowSetL1e(policy.p2m(), pv.validator(), d.mmuView(), shadow, slot,
         sl1e);
     long now = shadow[slot];

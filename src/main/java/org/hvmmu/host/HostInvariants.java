@@ -59,22 +59,62 @@ public final class HostInvariants {
    * @param out receives the violations
    */
   public static void writableReadOnlyMmio(Host host, List<Violation> out) {
-    RangeSet ro = host.mmioRoRanges();
-    FrameTable frames = host.frames();
     boolean exemptPrivileged = host.policy().pv().privilegedExemption();
+    forEachWritableMapping(host, host.mmioRoRanges(), (d, kind, where, slot, entry, mfn) -> {
+      if (kind == MappingKind.PV_L1 && exemptPrivileged && d.privileged()) {
+        return;
+      }
+      String place = switch (kind) {
+        case PV_L1 -> "L1 table 0x" + Long.toHexString(where) + "[" + slot + "]";
+        case P2M_LEAF -> "p2m leaf gfn 0x" + Long.toHexString(where) + " (order " + slot + ")";
+        case SHADOW_L1 -> "shadow of guest table " + where + "[" + slot + "]";
+      };
+      out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), kind, where, slot, entry, mfn,
+          d + " " + place + " = " + Pte.toHex(entry) + " maps read-only MFN 0x"
+              + Long.toHexString(mfn) + " writable"));
+    });
+  }
+
+  /** Receives one writable mapping; see {@link #forEachWritableMapping}. */
+  @FunctionalInterface
+  public interface WritableMappingVisitor {
+    /**
+     * One leaf mapping that grants write access to a frame of the set.
+     *
+     * @param domain the domain that holds it
+     * @param kind where the entry lives
+     * @param where the PV table's frame, the guest frame (of this 4-KByte page, for a superpage
+     *     leaf), or the guest table's number
+     * @param slot the entry's slot, or the p2m leaf's order code
+     * @param entry the entry
+     * @param mfn the frame it maps (this 4-KByte frame, for a superpage leaf)
+     */
+    void visit(GuestDomain domain, MappingKind kind, long where, int slot, long entry, long mfn);
+  }
+
+  /**
+   * Walks every leaf mapping of every domain that grants write access to a frame of {@code
+   * frames}, whatever the policy exempts: PV entries of live L1 tables, p2m and EPT leaves (a
+   * superpage once per 4-KByte frame of the set it covers), shadow entries. Invariant 1 is this walk
+   * over {@code mmio_ro_ranges}; the demo asks it about other frame sets.
+   *
+   * @param host the host
+   * @param frames the frames of interest
+   * @param visitor receives each mapping
+   */
+  public static void forEachWritableMapping(
+      Host host, RangeSet frames, WritableMappingVisitor visitor) {
+    FrameTable table = host.frames();
     for (GuestDomain d : host.domains()) {
-      if (d.mode().pvTables() && !(exemptPrivileged && d.privileged())) {
-        for (long mfn = 0; mfn < frames.frameCount(); mfn++) {
-          if (frames.owner(mfn) != d.id() || !liveL1(frames, mfn)) {
+      if (d.mode().pvTables()) {
+        for (long mfn = 0; mfn < table.frameCount(); mfn++) {
+          if (table.owner(mfn) != d.id() || !liveL1(table, mfn)) {
             continue;
           }
           for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-            long l1e = frames.readEntry(mfn, slot);
-            if (Pte.isPresentWritable(l1e) && ro.containsSingleton(Pte.getMfn(l1e))) {
-              out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.PV_L1, mfn, slot,
-                  l1e, Pte.getMfn(l1e), d + " L1 table 0x" + Long.toHexString(mfn) + "[" + slot
-                      + "] = " + Pte.toHex(l1e) + " maps read-only MFN 0x"
-                      + Long.toHexString(Pte.getMfn(l1e)) + " writable"));
+            long l1e = table.readEntry(mfn, slot);
+            if (Pte.isPresentWritable(l1e) && frames.containsSingleton(Pte.getMfn(l1e))) {
+              visitor.visit(d, MappingKind.PV_L1, mfn, slot, l1e, Pte.getMfn(l1e));
             }
           }
         }
@@ -83,11 +123,12 @@ public final class HostInvariants {
         RadixP2m p2m = d.p2m();
         p2m.forEachLeaf((gfn, order, entry) -> {
           long mfn = RadixP2m.frameOf(entry);
-          if (p2m.isWritable(entry) && ro.overlapsRange(mfn, mfn + order.pages() - 1)) {
-            out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.P2M_LEAF, gfn,
-                order.code, entry, mfn, d + " p2m leaf gfn 0x" + Long.toHexString(gfn)
-                    + " (order " + order.code + ") = " + Pte.toHex(entry)
-                    + " maps read-only MFN 0x" + Long.toHexString(mfn) + " writable"));
+          if (p2m.isWritable(entry) && frames.overlapsRange(mfn, mfn + order.pages() - 1)) {
+            for (long i = 0; i < order.pages(); i++) {
+              if (frames.containsSingleton(mfn + i)) {
+                visitor.visit(d, MappingKind.P2M_LEAF, gfn + i, order.code, entry, mfn + i);
+              }
+            }
           }
           return 0;
         });
@@ -96,11 +137,8 @@ public final class HostInvariants {
         for (int t = 0; t < d.guestTableCount(); t++) {
           for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
             long sl1e = d.shadowEntry(t, slot);
-            if (Pte.isPresentWritable(sl1e) && ro.containsSingleton(Pte.getMfn(sl1e))) {
-              out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.SHADOW_L1, t,
-                  slot, sl1e, Pte.getMfn(sl1e), d + " shadow of guest table " + t + "[" + slot
-                      + "] = " + Pte.toHex(sl1e) + " maps read-only MFN 0x"
-                      + Long.toHexString(Pte.getMfn(sl1e)) + " writable"));
+            if (Pte.isPresentWritable(sl1e) && frames.containsSingleton(Pte.getMfn(sl1e))) {
+              visitor.visit(d, MappingKind.SHADOW_L1, t, slot, sl1e, Pte.getMfn(sl1e));
             }
           }
         }

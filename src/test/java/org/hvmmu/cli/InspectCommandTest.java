@@ -269,7 +269,7 @@ class InspectCommandTest {
     List<Map<String, Object>> devices = devices(r.out());
     assertEquals(samples().count(), devices.size());
     devices.forEach(InspectCommandTest::assertShape);
-    Run text = run();
+    Run text = run("inspect");
     assertEquals(0, text.code());
     // 13 of the 14 lspci decodings show an MSI-X capability; the Cavium's BAR 4 is provided by
     // Enhanced Allocation and reads 0, so 12 can be prepared.
@@ -374,7 +374,7 @@ class InspectCommandTest {
           Files.readString(entry.resolve("device")).trim().substring(2).toLowerCase(Locale.ROOT),
           d.get("deviceId"));
     }
-    Run text = run(sys);
+    Run text = run(sys, "inspect");
     assertEquals(0, text.code(), text.err());
     assertTrue(text.out().contains(entries.size() + " function"), text.out());
   }
@@ -419,15 +419,11 @@ class InspectCommandTest {
   }
 
   @Test
-  void helpAndDemoShouldRun() {
+  void helpShouldListEveryCommand() {
     Run help = run("--help");
     assertEquals(0, help.code());
     assertTrue(help.out().contains("inspect"), help.out());
     assertTrue(help.out().contains("demo"), help.out());
-    Run demo = run("demo");
-    assertEquals(0, demo.code(), demo.err());
-    assertTrue(demo.out().contains("r/o mmio ranges { e0840, e0842, f8000-fbfff, fec00, fed00 }"),
-        demo.out());
-    assertTrue(demo.out().contains("add IO-APIC 0"), demo.out());
+    assertTrue(help.out().contains("replay"), help.out());
   }
 }
