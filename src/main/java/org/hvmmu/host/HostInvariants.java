@@ -6,8 +6,6 @@ import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.FrameTable;
-import org.hvmmu.x86.pv.PageInfo;
-import org.hvmmu.x86.pv.PageType;
 import org.hvmmu.x86.pv.ReferenceHolders;
 
 /**
@@ -108,7 +106,7 @@ public final class HostInvariants {
     for (GuestDomain d : host.domains()) {
       if (d.mode().pvTables()) {
         for (long mfn = 0; mfn < table.frameCount(); mfn++) {
-          if (table.owner(mfn) != d.id() || !liveL1(table, mfn)) {
+          if (table.owner(mfn) != d.id() || !table.isLiveL1Table(mfn)) {
             continue;
           }
           for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
@@ -192,21 +190,7 @@ public final class HostInvariants {
         }
       }
     };
-    for (String line : host.pvMmu().countViolations(shadows)) {
-      out.add(new Violation(COUNTS, -1, null, 0, 0, 0, mfnOf(line), line));
-    }
-  }
-
-  private static long mfnOf(String line) {
-    // "mfn 0x<hex>: ..."
-    int start = line.indexOf("0x") + 2;
-    int end = line.indexOf(':', start);
-    return start < 2 || end < 0 ? -1 : Long.parseUnsignedLong(line.substring(start, end), 16);
-  }
-
-  private static boolean liveL1(FrameTable frames, long mfn) {
-    long typeInfo = frames.typeInfo(mfn);
-    return PageInfo.type(typeInfo) == PageType.L1_PAGE_TABLE
-        && (typeInfo & PageInfo.PGT_VALIDATED) != 0 && PageInfo.typeCount(typeInfo) != 0;
+    host.pvMmu().forEachCountMismatch(shadows, (mfn, message) ->
+        out.add(new Violation(COUNTS, -1, null, 0, 0, 0, mfn, message)));
   }
 }

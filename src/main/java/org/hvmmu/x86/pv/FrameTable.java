@@ -161,6 +161,18 @@ public final class FrameTable {
   }
 
   /**
+   * Whether the frame is a live L1 page table: typed L1, validated, and in use.
+   *
+   * @param mfn a valid frame
+   * @return true if its entries are live mappings
+   */
+  public boolean isLiveL1Table(long mfn) {
+    long x = typeInfo(mfn);
+    return PageInfo.type(x) == PageType.L1_PAGE_TABLE && (x & PGT_VALIDATED) != 0
+        && (x & PGT_COUNT_MASK) != 0;
+  }
+
+  /**
    * Xen's {@code is_xen_heap_page}.
    *
    * @param mfn a valid frame

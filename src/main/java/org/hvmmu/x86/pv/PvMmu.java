@@ -630,20 +630,42 @@ public final class PvMmu {
    * @return one line per mismatch; empty when every count balances
    */
   public List<String> countViolations(ReferenceHolders holders) {
+    List<String> violations = new ArrayList<>();
+    forEachCountMismatch(holders, (mfn, message) -> violations.add(message));
+    return violations;
+  }
+
+  /** Receives one frame whose counts do not balance. */
+  @FunctionalInterface
+  public interface CountMismatchVisitor {
+    /**
+     * One mismatch.
+     *
+     * @param mfn the frame
+     * @param message what differs, starting with {@code "mfn 0x<hex>: "}
+     */
+    void mismatch(long mfn, String message);
+  }
+
+  /**
+   * The walk behind {@link #countViolations(ReferenceHolders)}: each frame whose counts differ from
+   * what its allocation, pins and mappings hold, with its frame number.
+   *
+   * @param holders entries outside PV L1 tables
+   * @param visitor receives each mismatch
+   */
+  public void forEachCountMismatch(ReferenceHolders holders, CountMismatchVisitor visitor) {
     int n = (int) frames.frameCount();
     long[] general = new long[n];
     long[] writable = new long[n];
     for (int mfn = 0; mfn < n; mfn++) {
-      long typeInfo = frames.typeInfo(mfn);
       if ((frames.countInfo(mfn) & PageInfo.PGC_ALLOCATED) != 0) {
         general[mfn]++;
       }
-      if ((typeInfo & PageInfo.PGT_PINNED) != 0) {
+      if ((frames.typeInfo(mfn) & PageInfo.PGT_PINNED) != 0) {
         general[mfn]++;
       }
-      boolean liveL1 = PageInfo.type(typeInfo) == PageType.L1_PAGE_TABLE
-          && (typeInfo & PageInfo.PGT_VALIDATED) != 0 && PageInfo.typeCount(typeInfo) != 0;
-      if (!liveL1) {
+      if (!frames.isLiveL1Table(mfn)) {
         continue;
       }
       int tableOwner = frames.owner(mfn);
@@ -652,28 +674,27 @@ public final class PvMmu {
       }
     }
     holders.forEachEntry((owner, l1e) -> countMapping(owner.id(), l1e, general, writable));
-    List<String> violations = new ArrayList<>();
     for (int mfn = 0; mfn < n; mfn++) {
       long typeInfo = frames.typeInfo(mfn);
       long typeCount = PageInfo.typeCount(typeInfo);
       long expectedType = (typeInfo & PageInfo.PGT_PINNED) != 0 ? 1 : writable[mfn];
+      String where = "mfn 0x" + Long.toHexString(mfn) + ": ";
       if (frames.generalCount(mfn) != general[mfn]) {
-        violations.add("mfn 0x" + Long.toHexString(mfn) + ": general count "
-            + frames.generalCount(mfn) + ", expected " + general[mfn]);
+        visitor.mismatch(mfn, where + "general count " + frames.generalCount(mfn) + ", expected "
+            + general[mfn]);
       }
       if (typeCount != expectedType) {
-        violations.add("mfn 0x" + Long.toHexString(mfn) + ": " + PageInfo.type(typeInfo)
-            + " count " + typeCount + ", expected " + expectedType);
+        visitor.mismatch(mfn, where + PageInfo.type(typeInfo) + " count " + typeCount
+            + ", expected " + expectedType);
       }
       if (writable[mfn] != 0 && PageInfo.type(typeInfo) != PageType.WRITABLE_PAGE) {
-        violations.add("mfn 0x" + Long.toHexString(mfn) + ": mapped writable " + writable[mfn]
-            + " times but typed " + PageInfo.type(typeInfo));
+        visitor.mismatch(mfn, where + "mapped writable " + writable[mfn] + " times but typed "
+            + PageInfo.type(typeInfo));
       }
     }
-    return violations;
   }
 
-  /** Adds the references one installed entry of {@code tableOwner} holds, as put_page_from_l1e drops them. */
+  /** Adds the references an installed entry of {@code tableOwner} holds (put_page_from_l1e's view). */
   private void countMapping(int tableOwner, long l1e, long[] general, long[] writable) {
     long target = Pte.getMfn(l1e);
     if (!Pte.isPresent(l1e) || frames.isIomemPage(target)) {
@@ -685,14 +706,6 @@ public final class PvMmu {
     if ((l1e & PAGE_RW) != 0 && (frames.owner(target) == tableOwner || !external)) {
       writable[(int) target]++;
     }
-  }
-
-  boolean checkInvariants() {
-    List<String> violations = countViolations();
-    if (!violations.isEmpty()) {
-      throw new AssertionError(String.join("\n", violations));
-    }
-    return true;
   }
 
   /** The frame table's hooks into this MMU: L1 tables are validated here. */
