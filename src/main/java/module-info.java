@@ -7,6 +7,10 @@ module org.hvmmu {
   requires static info.picocli;
 
   exports org.hvmmu.host;
+  exports org.hvmmu.mmu;
+  exports org.hvmmu.mmu.dump;
+  exports org.hvmmu.mmu.memory;
+  exports org.hvmmu.mmu.xen;
   exports org.hvmmu.host.script;
   exports org.hvmmu.p2m;
   exports org.hvmmu.p2m.ept;

@@ -1,0 +1,359 @@
+package org.hvmmu.mmu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.hvmmu.mmu.memory.PhysicalMemory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each invalidating operation, table by table from Intel SDM vol. 3A §4.10.4.1 and vol. 3C §28.3.3:
+ * what it removes and what a processor may keep (strict retention), and what QEMU and Bochs style
+ * over-flush removes. A translation is "kept" when, after its leaf entry is rewritten without an
+ * invalidation, the old frame still comes back.
+ */
+class TlbInvalidationTest {
+  private static final long CR0 = 0x8001_0011L;
+  private static final long EFER = 0xD00;
+  private static final long PLAIN = 0x0000_0040_0000_1000L;
+  private static final long GLOBAL = 0x0000_0040_0000_2000L;
+  private static final long OLD = 0x10_0000;
+  private static final long NEW = 0x20_0000;
+  private static final long PCIDE = ControlRegisters.CR4_PCIDE;
+  private static final long PGE = ControlRegisters.CR4_PGE;
+  private static final long PAE = ControlRegisters.CR4_PAE;
+
+  /** A 4-level guest with one plain and one global page, both mapped to OLD (+ page). */
+  private static final class Guest {
+    final PhysicalMemory memory = new PhysicalMemory(46);
+    final GuestTables tables;
+    final long root;
+    final long root2;
+    final Vcpu vcpu;
+
+    Guest(MmuSwitches switches, long cr4) {
+      memory.addRam(0, 0xFFFF);
+      tables = new GuestTables(memory, 0x100);
+      root = tables.newTable();
+      tables.map(root, 4, PLAIN, OLD, 1, 0x27, 0x67);
+      tables.map(root, 4, GLOBAL, OLD + 0x1000, 1, 0x27, 0x167);
+      // A second address space sharing the same tables below the PML4.
+      root2 = tables.newTable();
+      memory.write(root2, 8, memory.read(root, 8));
+      vcpu = new Vcpu(memory, MmuFeatures.intel(46), switches, TlbConfig.goldenCove(),
+          LatencyModel.GOLDEN_COVE);
+      assertEquals(0, vcpu.loadState(CR0, root | ((cr4 & PCIDE) != 0 ? 1 : 0), cr4, EFER));
+    }
+
+    Guest() {
+      this(MmuSwitches.DEFAULT, PAE | PGE);
+    }
+
+    /** Fills the TLB with both pages, then rewrites both leaves to NEW without invalidating. */
+    void fillAndRemap() {
+      assertEquals(OLD, vcpu.translate(PLAIN, Access.READ));
+      assertEquals(OLD + 0x1000, vcpu.translate(GLOBAL, Access.READ));
+      remap();
+    }
+
+    void remap() {
+      memory.write(tables.entryAddress(root, 4, PLAIN, 1), 8, NEW | 0x67);
+      memory.write(tables.entryAddress(root, 4, GLOBAL, 1), 8, NEW + 0x1000 | 0x167);
+    }
+
+    boolean kept(long la) {
+      long r = vcpu.translate(la, Access.READ);
+      long base = la == PLAIN ? 0 : 0x1000;
+      if (r == OLD + base) {
+        return true;
+      }
+      assertEquals(NEW + base, r);
+      return false;
+    }
+  }
+
+  @Test
+  void shouldKeepEverythingWithoutAnInvalidation() {
+    Guest g = new Guest();
+    g.fillAndRemap();
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
+
+  @Test
+  void invlpgShouldRemoveTheAddressGlobalOrNot() {
+    Guest g = new Guest();
+    g.fillAndRemap();
+    g.vcpu.invlpg(GLOBAL);
+    assertTrue(g.kept(PLAIN));
+    assertFalse(g.kept(GLOBAL));
+    g.vcpu.invlpg(PLAIN);
+    assertFalse(g.kept(PLAIN));
+    assertEquals(2, g.vcpu.counters().flushesPartial());
+  }
+
+  @Test
+  void invlpgShouldEmptyThePagingStructureCaches() {
+    // PLAIN's page-directory entry is cached; point it at a new page table without invalidating.
+    Guest g = new Guest();
+    assertEquals(OLD, g.vcpu.translate(PLAIN, Access.READ));
+    long other = PLAIN + 0x3000; // same page table, not in the TLB
+    long pt = g.tables.newTable();
+    g.memory.write(pt + 8 * ((other >>> 12) & 0x1FF), 8, NEW | 0x67);
+    long pde = g.tables.entryAddress(g.root, 4, PLAIN, 2);
+    g.memory.write(pde, 8, pt | 0x27);
+    // The PDE cache still gives the old page table, whose entry for `other` is not present.
+    assertEquals(FaultKind.PAGE_FAULT, Fault.kind(g.vcpu.translate(other, Access.READ)));
+    g.vcpu.invlpg(GLOBAL); // any address: the paging-structure caches are emptied
+    assertEquals(NEW, g.vcpu.translate(other, Access.READ));
+  }
+
+  @Test
+  void movToCr3ShouldKeepGlobalTranslations() {
+    Guest g = new Guest();
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr3(g.root));
+    assertFalse(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
+
+  @Test
+  void pcidsShouldKeepEachAddressSpaceApart() {
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE); // PCID 1 on root
+    g.fillAndRemap();
+    // Switch to PCID 2 (bit 63 clear: PCID 2's translations go; PCID 1's stay).
+    assertEquals(0, g.vcpu.writeCr3(g.root2 | 2));
+    assertFalse(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL), "global translations serve every PCID");
+    g.remap(); // PCID 2 now caches NEW; put OLD back for clarity of what PCID 1 keeps
+    g.memory.write(g.tables.entryAddress(g.root, 4, PLAIN, 1), 8, NEW | 0x67);
+    // Back to PCID 1 with bit 63: nothing invalidated, PCID 1 still has OLD.
+    assertEquals(0, g.vcpu.writeCr3(g.root | 1 | ControlRegisters.CR3_NOFLUSH));
+    assertEquals(1, g.vcpu.pcid());
+    assertTrue(g.kept(PLAIN));
+    // Without bit 63 PCID 1's non-global translations go.
+    assertEquals(0, g.vcpu.writeCr3(g.root | 1));
+    assertFalse(g.kept(PLAIN));
+  }
+
+  @Test
+  void cr4ChangesShouldInvalidateAsTheSdmSays() {
+    Guest pge = new Guest();
+    pge.fillAndRemap();
+    assertEquals(0, pge.vcpu.writeCr4(PAE));
+    assertFalse(pge.kept(GLOBAL), "changing PGE removes global translations");
+
+    Guest smep = new Guest();
+    smep.fillAndRemap();
+    assertEquals(0, smep.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMEP));
+    assertFalse(smep.kept(PLAIN), "SMEP 0 -> 1 removes the current PCID's translations");
+
+    Guest smepOff = new Guest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_SMEP);
+    smepOff.fillAndRemap();
+    assertEquals(0, smepOff.vcpu.writeCr4(PAE | PGE));
+    assertTrue(smepOff.kept(PLAIN), "SMEP 1 -> 0 needs no invalidation");
+
+    Guest smap = new Guest();
+    smap.fillAndRemap();
+    assertEquals(0, smap.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMAP));
+    smap.vcpu.setRflags(ControlRegisters.RFLAGS_AC); // the pages are user pages
+    assertTrue(smap.kept(PLAIN), "SMAP needs no invalidation");
+
+    Guest pcide = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    pcide.fillAndRemap();
+    assertEquals(0, pcide.vcpu.writeCr3(pcide.root)); // PCID 0, so that PCIDE may be cleared
+    pcide.remap();
+    assertEquals(0, pcide.vcpu.writeCr4(PAE | PGE));
+    assertFalse(pcide.kept(GLOBAL), "PCIDE 1 -> 0 removes everything");
+  }
+
+  @Test
+  void cr0ChangesShouldInvalidateAsTheSdmSays() {
+    Guest wp = new Guest();
+    wp.fillAndRemap();
+    assertEquals(0, wp.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
+    assertTrue(wp.kept(PLAIN), "WP needs no invalidation");
+
+    // Clearing PG (from compatibility mode; CS is not modelled) leaves IA-32e mode and removes
+    // everything, global translations included.
+    Guest pg = new Guest();
+    pg.fillAndRemap();
+    assertEquals(0, pg.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_PG));
+    assertEquals(PagingMode.NONE, pg.vcpu.pagingMode());
+    assertEquals(0, pg.vcpu.efer() & ControlRegisters.EFER_LMA);
+    assertEquals(0, pg.vcpu.writeCr0(CR0));
+    assertEquals(PagingMode.LONG_4, pg.vcpu.pagingMode());
+    assertFalse(pg.kept(GLOBAL));
+
+    Guest pcid = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    assertEquals(Fault.GP0, pcid.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_PG),
+        "clearing PG with CR4.PCIDE = 1 is #GP");
+    assertEquals(Fault.GP0, pcid.vcpu.writeCr0(ControlRegisters.CR0_PG), "PG without PE");
+  }
+
+  @Test
+  void invpcidShouldInvalidateByType() {
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.invpcid(0, 1, GLOBAL)); // individual address: not global ones
+    assertTrue(g.kept(GLOBAL));
+    assertEquals(0, g.vcpu.invpcid(0, 2, PLAIN)); // another PCID
+    assertTrue(g.kept(PLAIN));
+    assertEquals(0, g.vcpu.invpcid(0, 1, PLAIN));
+    assertFalse(g.kept(PLAIN));
+
+    Guest single = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    single.fillAndRemap();
+    assertEquals(0, single.vcpu.invpcid(1, 1, 0));
+    assertFalse(single.kept(PLAIN));
+    assertTrue(single.kept(GLOBAL));
+
+    Guest all = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    all.fillAndRemap();
+    assertEquals(0, all.vcpu.invpcid(3, 0, 0)); // all contexts but global
+    assertFalse(all.kept(PLAIN));
+    assertTrue(all.kept(GLOBAL));
+    all.remap();
+    assertEquals(0, all.vcpu.invpcid(2, 0, 0)); // all contexts, global too
+    assertFalse(all.kept(GLOBAL));
+
+    assertEquals(Fault.GP0, g.vcpu.invpcid(4, 0, 0));
+    assertEquals(Fault.GP0, g.vcpu.invpcid(0, 0x1000, 0));
+    assertEquals(Fault.GP0, g.vcpu.invpcid(0, 1, 0x8000_0000_0000_0000L));
+    Guest noPcid = new Guest();
+    assertEquals(Fault.GP0, noPcid.vcpu.invpcid(1, 1, 0), "PCID 1 without CR4.PCIDE");
+  }
+
+  @Test
+  void alderLakeErratumShouldKeepGlobalsOnInvlpgWithPcids() {
+    Guest g = new Guest(MmuSwitches.DEFAULT.withInvlpgKeepsGlobalsWithPcid(true),
+        PAE | PGE | PCIDE);
+    g.fillAndRemap();
+    g.vcpu.invlpg(GLOBAL);
+    assertTrue(g.kept(GLOBAL));
+    Guest fixed = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    fixed.fillAndRemap();
+    fixed.vcpu.invlpg(GLOBAL);
+    assertFalse(fixed.kept(GLOBAL));
+  }
+
+  @Test
+  void overFlushShouldFlushEverythingButSingleAddresses() {
+    Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE | PCIDE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr3(g.root | 1 | ControlRegisters.CR3_NOFLUSH));
+    assertFalse(g.kept(PLAIN), "QEMU flushes on every CR3 load");
+    assertFalse(g.kept(GLOBAL), "global ones too");
+
+    Guest s = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    s.fillAndRemap();
+    assertEquals(0, s.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMAP));
+    s.vcpu.setRflags(ControlRegisters.RFLAGS_AC);
+    assertFalse(s.kept(PLAIN));
+
+    Guest one = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    one.fillAndRemap();
+    one.vcpu.invlpg(PLAIN);
+    assertFalse(one.kept(PLAIN));
+    assertTrue(one.kept(GLOBAL));
+  }
+
+  @Test
+  void staleDenialShouldFaultOnceInStrictModeAndWalkInOverFlushMode() {
+    for (MmuSwitches s : new MmuSwitches[] {MmuSwitches.DEFAULT, MmuSwitches.EMULATOR}) {
+      Guest g = new Guest(s, PAE | PGE);
+      long pte = g.tables.entryAddress(g.root, 4, PLAIN, 1);
+      g.memory.write(pte, 8, OLD | 0x65); // read-only
+      assertEquals(OLD, g.vcpu.translate(PLAIN, Access.READ));
+      g.memory.write(pte, 8, OLD | 0x67); // writable now, no invalidation (SDM: optional)
+      long r = g.vcpu.translate(PLAIN, Access.WRITE);
+      if (s == MmuSwitches.DEFAULT) {
+        assertEquals(Fault.pageFault(PageFaultErrorCode.P | PageFaultErrorCode.W), r,
+            "a spurious fault from the cached rights");
+        assertEquals(PLAIN, g.vcpu.cr2());
+        // The fault removed the translation: the retry walks and succeeds.
+        assertEquals(OLD, g.vcpu.translate(PLAIN, Access.WRITE));
+      } else {
+        assertEquals(OLD, r, "emulators walk again before faulting");
+      }
+    }
+  }
+
+  @Test
+  void vpidsShouldKeepGuestsApart() {
+    // Two guests on one logical processor, both on the same EPT, VPIDs 1 and 2.
+    NestedFixture f = new NestedFixture(NestedPaging.EPT, 4, 1);
+    long root = f.guest.newTable();
+    long la = 0x4000_0000L;
+    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
+    f.mapAll(0x4000_0000L, 0x4000_1000L);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    long eptp = v.eptp();
+    assertEquals(0, v.loadState(CR0, root, PAE, EFER));
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    long pte = f.guest.entryAddress(root, 4, la, 1) + NestedFixture.OFFSET;
+    f.memory.write(pte, 8, 0x4000_1000L | 0x67);
+    v.configureEpt(eptp, 2); // the other guest: its own context
+    assertEquals(0x4000_1000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    v.configureEpt(eptp, 1);
+    v.vmExit();
+    v.vmEntry();
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ),
+        "with a VPID, VM exits and entries keep the guest's translations");
+    assertTrue(v.invvpid(1, 2, 0));
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ),
+        "INVVPID of VPID 2 leaves VPID 1");
+    assertTrue(v.invvpid(0, 1, la));
+    assertEquals(0x4000_1000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    assertFalse(v.invvpid(1, 0, 0), "VPID 0 is not a valid single context");
+    assertFalse(v.invvpid(0, 1, 0x8000_0000_0000_0000L), "non-canonical address");
+    assertFalse(v.invept(3, eptp));
+
+    // Without a VPID, every VM exit and entry empties VPID 0000H.
+    v.configureEpt(eptp, 0);
+    f.memory.write(pte, 8, 0x4000_0000L | 0x67);
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    f.memory.write(pte, 8, 0x4000_1000L | 0x67);
+    v.vmExit();
+    assertEquals(0x4000_1000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+  }
+
+  @Test
+  void inveptShouldRemoveGuestPhysicalAndCombinedMappings() {
+    NestedFixture f = new NestedFixture(NestedPaging.EPT, 4, 1);
+    long root = f.guest.newTable();
+    long la = 0x4000_0000L;
+    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
+    f.mapAll(0x4000_0000L);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    assertEquals(0, v.loadState(CR0, root, PAE, EFER));
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    // Move the data page's EPT mapping to another host frame, without invalidation.
+    long leaf = f.nestedEntry(0x4000_0000L, 1);
+    f.memory.write(leaf, 8, 0x9000_0000L | NestedFixture.EPT_LEAF);
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    assertTrue(v.invept(1, v.eptp() + 0x1000)); // another EP4TA: nothing
+    assertEquals(0x4000_0000L + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    assertTrue(v.invept(1, v.eptp()));
+    assertEquals(0x9000_0000L, v.translate(la, Access.READ));
+    f.memory.write(leaf, 8, 0xA000_0000L | NestedFixture.EPT_LEAF);
+    assertTrue(v.invept(2, 0));
+    assertEquals(0xA000_0000L, v.translate(la, Access.READ));
+    assertTrue(v.counters().flushesFull() >= 2);
+  }
+
+  @Test
+  void aFlushOfNothingShouldBeCountedAsElided() {
+    Guest g = new Guest();
+    long elided = g.vcpu.counters().flushesElided();
+    g.vcpu.invlpg(PLAIN); // nothing cached yet
+    assertEquals(elided + 1, g.vcpu.counters().flushesElided());
+    g.vcpu.translate(PLAIN, Access.READ);
+    long full = g.vcpu.counters().flushesFull();
+    assertEquals(0, g.vcpu.writeCr3(g.root));
+    assertEquals(full + 1, g.vcpu.counters().flushesFull());
+    assertEquals(0, g.vcpu.writeCr3(g.root));
+    assertEquals(elided + 2, g.vcpu.counters().flushesElided(), "nothing cached since");
+  }
+}
