@@ -66,4 +66,10 @@ class GuestWalkSwitchesTest {
         .withHostPage1Gb(false).withHostPse36(false).withHostNx(false);
     assertEquals(new GuestWalkDomain(46, true, false, false, false, false), d);
   }
+
+  @Test
+  void xen422ShouldBeTodaysWalker() {
+    assertEquals(GuestWalkSwitches.HARDENED, GuestWalkSwitches.XEN_4_22);
+    assertEquals(Convention.PFEC, GuestWalkSwitches.XEN_4_22.convention());
+  }
 }
