@@ -36,7 +36,7 @@ public final class Main {
 
   /** Arguments that select something other than the default {@code inspect}. */
   private static final Set<String> NOT_INSPECT =
-      Set.of("inspect", "demo", "replay", "help", "-h", "--help", "-V", "--version");
+      Set.of("inspect", "demo", "replay", "pagetables", "help", "-h", "--help", "-V", "--version");
 
   /** The top-level command: holds the subcommands and the standard options. */
   @Command(
@@ -98,7 +98,8 @@ public final class Main {
         new CommandLine(new Top())
             .addSubcommand("inspect", new InspectCommand(devicesDir))
             .addSubcommand("demo", new DemoCommand())
-            .addSubcommand("replay", new ReplayCommand());
+            .addSubcommand("replay", new ReplayCommand())
+            .addSubcommand("pagetables", new PagetablesCommand(System.in));
     cli.setOut(outWriter);
     cli.setErr(errWriter);
     cli.setExecutionExceptionHandler(
