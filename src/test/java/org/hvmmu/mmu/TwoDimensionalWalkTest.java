@@ -64,6 +64,49 @@ class TwoDimensionalWalkTest {
     }
   }
 
+  /**
+   * With the caches warm, the page after the one just translated: counted by hand. A 4-KByte guest
+   * leaf: the guest PDE cache (Intel) or the entry cache and the nested TLB (AMD) give the page
+   * table, so the walk reads the guest PTE (1) and translates the new guest-physical page: with
+   * 4-KByte nested leaves the nested PDE cache (Intel) or entry cache (AMD) leaves one nested read
+   * (1), with larger nested leaves the nested TLB entry covers it (0). A larger guest leaf: if the
+   * nested leaf is 4 KiB the combined translation was 4 KiB, so the walk reads the guest leaf (1)
+   * and one nested entry (1); otherwise the combined translation covers the next page: a TLB hit.
+   */
+  @ParameterizedTest(name = "{0}: guest {1}-level leaf L{2} over nested {3}-level leaf L{4}, warm")
+  @MethodSource("combinations")
+  void shouldCountWarmReferences(NestedPaging kind, int guestLevels, int guestLeaf,
+      int nestedLevels, int nestedLeaf, int cold) {
+    NestedFixture f = new NestedFixture(kind, nestedLevels, nestedLeaf);
+    long root = f.guest.newTable();
+    long la = LA & ~0x3FFF_FFFFL; // 1 GiB-aligned: offset 0 in a page of any size
+    f.guest.map(root, guestLevels, la, DATA_GPA, guestLeaf, 0x27, 0x67);
+    if (guestLeaf == 1) {
+      f.guest.map(root, guestLevels, la + 0x1000, DATA_GPA + 0x1000, 1, 0x27, 0x67);
+    }
+    f.mapAll(DATA_GPA, DATA_GPA + 0x1000);
+    // AMD's entry cache is indexed by the entry's address: over 5 nested levels entry 0 of many
+    // tables would share a 4-way set and evict each other. Fully associative, nothing is evicted
+    // and the count is the hand count.
+    TlbConfig g = TlbConfig.goldenCove();
+    TlbConfig tlbs = new TlbConfig(g.tlbs(), g.pml5Cache(), g.pml4Cache(), g.pdptCache(),
+        g.pdCache(), CacheGeometry.fullyAssociative(64), g.nestedTlb(), g.nestedPml4Cache(),
+        g.nestedPdptCache(), g.nestedPdCache(), g.seed());
+    Vcpu v = f.vcpu(tlbs);
+    long cr4 = ControlRegisters.CR4_PAE | (guestLevels == 5 ? ControlRegisters.CR4_LA57 : 0);
+    assertEquals(0, v.loadState(CR0, root, cr4, EFER));
+    assertEquals(DATA_GPA + NestedFixture.OFFSET, v.translate(la, Access.READ));
+    long walks = v.counters().walks();
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x1000, v.translate(la + 0x1000, Access.READ));
+    boolean tlbHit = guestLeaf > 1 && nestedLeaf > 1;
+    if (tlbHit) {
+      assertEquals(walks, v.counters().walks(), "a TLB hit");
+    } else {
+      int expected = 1 + (nestedLeaf == 1 ? 1 : 0);
+      assertEquals(expected, v.lastWalkReferences());
+    }
+  }
+
   @Test
   void shouldCountPaeAndLegacyGuests() {
     // PAE over 4-level EPT: the PDPTEs are registers loaded at MOV to CR3, g = 2: 14.
