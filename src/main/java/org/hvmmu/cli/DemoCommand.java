@@ -280,11 +280,13 @@ final class DemoCommand implements Callable<Integer> {
         case PV_L1 -> "PV L1";
         case P2M_LEAF -> "p2m";
         case SHADOW_L1 -> "shadow";
+        case TLB -> "TLB";
       };
       String entry = switch (m.kind()) {
         case PV_L1 -> "L1 " + hex(m.where()) + "[" + m.slot() + "]";
         case P2M_LEAF -> "gfn " + hex(m.where());
         case SHADOW_L1 -> "table " + m.where() + "[" + m.slot() + "]";
+        case TLB -> "page " + hex(m.where());
       };
       rows.add(new Row(domain, kind, entry, m.mfn(), why(seed, m)));
     }

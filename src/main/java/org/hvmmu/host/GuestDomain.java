@@ -27,6 +27,7 @@ public final class GuestDomain {
 
   /** mmio_direct superpage leaves: gfn, mfn, order code, triples; few, so kept in a flat list. */
   private long[] mmioSuperpages = new long[0];
+  private final java.util.List<GuestVcpu> vcpus = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long ramFrames;
   private volatile boolean crashed;
 
@@ -141,6 +142,23 @@ public final class GuestDomain {
    */
   public boolean crashed() {
     return crashed;
+  }
+
+  /**
+   * The domain's vCPUs, in creation order.
+   *
+   * @return an unmodifiable live view
+   */
+  public java.util.List<GuestVcpu> vcpus() {
+    return java.util.Collections.unmodifiableList(vcpus);
+  }
+
+  int vcpuCount() {
+    return vcpus.size();
+  }
+
+  void addVcpu(GuestVcpu v) {
+    vcpus.add(v);
   }
 
   void addRamFrames(long n) {

@@ -4,6 +4,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import org.hvmmu.mmu.LatencyModel;
+import org.hvmmu.mmu.MmuFeatures;
+import org.hvmmu.mmu.MmuSwitches;
+import org.hvmmu.mmu.TlbConfig;
+import org.hvmmu.mmu.Vcpu;
+import org.hvmmu.mmu.memory.PhysicalMemory;
+import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mAccess;
 import org.hvmmu.p2m.P2mDomainConfig;
 import org.hvmmu.p2m.P2mEntry;
@@ -59,6 +66,16 @@ public final class Host {
   /** Default capacity of each HVM domain's p2m, in 4-KByte table pages. */
   public static final int DEFAULT_P2M_TABLE_PAGES = 4096;
 
+  /** MAXPHYADDR of the machine and of every vCPU. */
+  public static final int MAX_PHYS_ADDR = 46;
+
+  private final PhysicalMemory machine = new PhysicalMemory(MAX_PHYS_ADDR);
+  private final XenHeap xenHeap = new XenHeap(machine);
+  private TlbConfig vcpuTlbs = TlbConfig.goldenCove();
+  private LatencyModel vcpuLatency = LatencyModel.GOLDEN_COVE;
+  private MmuSwitches.TlbMode vcpuTlbMode = MmuSwitches.TlbMode.STRICT;
+  private int nextVpid = 1;
+
   private final Policy policy;
   private final CpuFeatures cpu;
   private final IntervalTreeRangeSet mmioRoRanges =
@@ -100,7 +117,13 @@ public final class Host {
     this.p2mTablePages = p2mTablePages;
     this.registrations = new OwnedRanges(mmioRoRanges, policy.msix().ownershipAwareRemoval()
         ? RemovalPolicy.OWNERSHIP_AWARE : RemovalPolicy.XEN_UNREFCOUNTED);
-    this.pv = new PvMmu(frameCount, mmioRoRanges, cpu, policy.pv(), new PvReverseMapping());
+    if (frameCount < 1 || frameCount > FrameTable.MAX_FRAMES) {
+      throw new IllegalArgumentException("frameCount: 0x" + Long.toHexString(frameCount)
+          + " (expected: 1 to 0x" + Long.toHexString(FrameTable.MAX_FRAMES) + ")");
+    }
+    machine.addRam(0, frameCount - 1);
+    this.pv = new PvMmu(new FrameTable(frameCount, machine), mmioRoRanges, cpu, policy.pv(),
+        new PvReverseMapping());
     this.p2mConfig = new P2mDomainConfig(frameCount, false, false, true, P2mAccess.RWX);
   }
 
@@ -151,6 +174,17 @@ public final class Host {
     return pv.frameTable();
   }
 
+  /**
+   * The machine memory: every frame's contents (the frame table's entries are views of it), the
+   * HVM domains' p2m tables (the EPT or NPT structures vCPUs walk), Xen's own pages far above, and
+   * the devices' BARs as MMIO regions.
+   *
+   * @return the memory
+   */
+  public PhysicalMemory machine() {
+    return machine;
+  }
+
   // ---- domains and memory -------------------------------------------------------------------------
 
   /**
@@ -180,6 +214,10 @@ public final class Host {
         case HVM_NPT, HVM_SHADOW -> new PtP2m(policy.p2m(), p2mConfig, mmioRoRanges, p2mTablePages);
         case PV, PV32, PV_SHADOW -> null;
       };
+      if (p2m != null && mode != PagingMode.HVM_SHADOW) {
+        // The EPT or NPT structures the vCPUs walk are these tables, in machine memory.
+        p2m.inMachineMemory(machine, xenHeap.allocate(p2mTablePages));
+      }
       GuestDomain d = new GuestDomain(mode, view, p2m);
       domains[id] = d;
       return d;
@@ -256,6 +294,7 @@ public final class Host {
     config.lock();
     try {
       frames().shareWithDomIo(first, last);
+      machine.remove(first, last); // nothing decodes a hole: reads all ones
     } finally {
       config.unlock();
     }
@@ -299,6 +338,143 @@ public final class Host {
     }
   }
 
+  // ---- vCPUs ------------------------------------------------------------------------------------
+
+  /**
+   * The model every vCPU created from now on gets: its TLBs and caches, its cycle costs, and what its
+   * invalidations remove ({@link MmuSwitches.TlbMode#STRICT}, the default, keeps everything the SDM
+   * lets a processor keep, so that a missing flush shows).
+   *
+   * @param tlbs the translation caches
+   * @param latency the cycle costs
+   * @param mode strict retention or over-flush
+   */
+  public void configureVcpus(TlbConfig tlbs, LatencyModel latency, MmuSwitches.TlbMode mode) {
+    config.lock();
+    try {
+      this.vcpuTlbs = Objects.requireNonNull(tlbs, "tlbs");
+      this.vcpuLatency = Objects.requireNonNull(latency, "latency");
+      this.vcpuTlbMode = Objects.requireNonNull(mode, "mode");
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Creates a vCPU of domain {@code d} on the machine memory, configured for its paging mode: an HVM
+   * domain on EPT runs on its p2m's EPT tables (Intel, a VPID of its own), one on NPT on its p2m's
+   * tables as nested CR3 (AMD, an ASID of its own); PV and shadowed domains run without nesting. The
+   * guest's own registers start as after RESET (paging off): an HVM guest loads them itself, a PV
+   * guest's CR3 is its base pointer.
+   *
+   * @param d the domain
+   * @return the vCPU
+   */
+  public GuestVcpu createVcpu(GuestDomain d) {
+    requireAlive(d);
+    config.lock();
+    try {
+      int vpid = nextVpid++;
+      if (nextVpid > 0xFFFF) {
+        nextVpid = 1;
+      }
+      boolean amd = d.mode() == PagingMode.HVM_NPT;
+      // Xen enables neither mode-based execute control nor EPT's execute-only use here.
+      MmuFeatures features = amd ? MmuFeatures.amd(MAX_PHYS_ADDR)
+          : MmuFeatures.intel(MAX_PHYS_ADDR).withEpt(true, false, cpu.eptAccessedDirty(), true);
+      MmuSwitches switches = (amd ? MmuSwitches.AMD : MmuSwitches.DEFAULT).withTlbMode(vcpuTlbMode);
+      Vcpu v = new Vcpu(machine, features, switches, vcpuTlbs, vcpuLatency);
+      switch (d.mode()) {
+        case HVM_EPT -> {
+          long eptp = (d.p2m().rootFrame() << 12) | 6 | (3 << 3)
+              | (policy.p2m().eptAccessedDirty() && cpu.eptAccessedDirty() ? 1 << 6 : 0);
+          v.configureEpt(eptp, vpid);
+        }
+        case HVM_NPT -> v.configureNpt(d.p2m().rootFrame() << 12, vpid, 0x20 | (1 << 7), 0xD01);
+        default -> { }
+      }
+      GuestVcpu g = new GuestVcpu(d, d.vcpuCount(), v);
+      d.addVcpu(g);
+      return g;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Xen's synchronisation after a p2m change of {@code d} ({@link FlushSwitches#p2mSync()}): EPT's
+   * {@code ept_sync_domain} (INVEPT of the domain's EPTP on every vCPU), NPT's {@code p2m_tlb_flush}
+   * (every vCPU's ASID flushed).
+   */
+  private void syncP2m(GuestDomain d) {
+    if (!policy.flushes().p2mSync()) {
+      return;
+    }
+    for (GuestVcpu g : d.vcpus()) {
+      Vcpu v = g.cpu();
+      if (d.mode() == PagingMode.HVM_EPT) {
+        v.invept(1, v.eptp());
+      } else if (d.mode() == PagingMode.HVM_NPT) {
+        v.flushGuest();
+      }
+    }
+  }
+
+  /** Xen's {@code flush_tlb_mask(d->dirty_cpumask)} with global entries: every vCPU of {@code d}. */
+  private static void flushDomain(GuestDomain d) {
+    for (GuestVcpu g : d.vcpus()) {
+      g.cpu().flushAll();
+    }
+  }
+
+  /**
+   * Reads {@code size} bytes of domain {@code d}'s memory at guest-physical address {@code gpa} (a
+   * machine address for PV), as a loader or the device model does: through the p2m, no vCPU.
+   *
+   * @param d the domain
+   * @param gpa the guest-physical address
+   * @param size 1, 2, 4 or 8, within one page
+   * @return the value, or all ones where nothing is mapped
+   */
+  public long readGuestPhysical(GuestDomain d, long gpa, int size) {
+    long ma = machineAddress(d, gpa, size);
+    return ma < 0 ? (size == 8 ? -1L : (1L << (8 * size)) - 1) : machine.read(ma, size);
+  }
+
+  /**
+   * Writes {@code size} bytes of domain {@code d}'s memory at guest-physical address {@code gpa}, as
+   * a loader or the device model does: through the p2m, no vCPU (writes where nothing is mapped are
+   * dropped). A guest builds its page tables this way before it turns paging on.
+   *
+   * @param d the domain
+   * @param gpa the guest-physical address
+   * @param size 1, 2, 4 or 8, within one page
+   * @param value the value
+   */
+  public void writeGuestPhysical(GuestDomain d, long gpa, int size, long value) {
+    long ma = machineAddress(d, gpa, size);
+    if (ma >= 0) {
+      machine.write(ma, size, value);
+    }
+  }
+
+  private long machineAddress(GuestDomain d, long gpa, int size) {
+    if (((gpa & 0xFFF) + size) > 0x1000) {
+      throw new IllegalArgumentException("guest-physical access of " + size + " bytes at 0x"
+          + Long.toHexString(gpa) + " (expected: within one page)");
+    }
+    if (!d.hasP2m()) {
+      return gpa;
+    }
+    synchronized (d) {
+      P2mEntry e = d.lookup;
+      if (!d.p2m().getEntry(gpa >>> 12, e) || e.mfn() == P2mEntry.INVALID_MFN) {
+        return -1;
+      }
+      return (e.mfn() << 12) | (gpa & 0xFFF);
+    }
+  }
+
   // ---- devices and MSI-X ------------------------------------------------------------------------
 
   /**
@@ -317,12 +493,14 @@ public final class Host {
       HostDevice dev = new HostDevice(pci,
           msix ? new org.hvmmu.pci.msix.MsixDevice(pci, registrations, policy.msix()) : null);
       long[] bars = dev.barFrames();
+      DeviceMemory registers = new DeviceMemory(pci.address().toString());
       for (int i = 0; i < bars.length; i += 2) {
         for (long mfn = bars[i]; mfn <= bars[i + 1] && frames().mfnValid(mfn); mfn++) {
           if (frames().owner(mfn) == DomainIds.OWNER_NONE) {
             frames().shareWithDomIo(mfn, mfn);
           }
         }
+        mapBar(bars[i], bars[i + 1], registers);
       }
       if (msix) {
         dev.msix().assign(0, true); // the hardware domain has it until it is assigned
@@ -331,6 +509,37 @@ public final class Host {
       return dev;
     } finally {
       config.unlock();
+    }
+  }
+
+  /**
+   * Makes a BAR's frames MMIO regions of the machine memory, except frames another device's BAR
+   * already claims (a configuration a real PCI bus would not have; the first device keeps them).
+   */
+  private void mapBar(long first, long last, DeviceMemory registers) {
+    if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
+      return; // beyond MAXPHYADDR: no machine address decodes it
+    }
+    boolean[] overlaps = new boolean[1];
+    machine.forEachRegion((f, l, kind) -> {
+      if (kind == RegionKind.MMIO && Long.compareUnsigned(f, last) <= 0
+          && Long.compareUnsigned(l, first) >= 0) {
+        overlaps[0] = true;
+      }
+    });
+    if (!overlaps[0]) {
+      machine.remove(first, last);
+      machine.addMmio(first, last, registers);
+      return;
+    }
+    for (long mfn = first; ; mfn++) {
+      if (machine.kind(mfn) != RegionKind.MMIO) {
+        machine.remove(mfn, mfn);
+        machine.addMmio(mfn, mfn, registers);
+      }
+      if (mfn == last) {
+        return;
+      }
     }
   }
 
@@ -512,6 +721,7 @@ public final class Host {
           d.setMmioSuperpages(new long[0]);
         }
       }
+      flushDomain(d); // the domain is gone: nothing of it may stay cached
     } finally {
       config.unlock();
     }
@@ -584,6 +794,7 @@ public final class Host {
         if (owner.mode().shadowed()) {
           resyncAllShadows(owner);
         }
+        syncP2m(owner);
       }
     }
   }
@@ -601,11 +812,18 @@ public final class Host {
       }
       GuestDomain d = domains[domainId];
       switch (kind) {
-        case PV_L1 -> pv.revalidateMmioEntry(d.mmuView(), where, slot);
+        case PV_L1 -> {
+          if (pv.revalidateMmioEntry(d.mmuView(), where, slot) && policy.flushes().pvRevalidate()) {
+            flushDomain(d);
+          }
+        }
         case P2M_LEAF -> rederiveLeaf(d, mfn, where);
         case SHADOW_L1 -> {
           synchronized (d) {
             resyncShadow(d, (int) where, slot, true);
+          }
+          if (policy.flushes().shadowFlush()) {
+            flushDomain(d);
           }
         }
       }
@@ -763,6 +981,7 @@ public final class Host {
       if (d.mode().shadowed()) {
         resyncShadowsOf(d, gfn, order.pages());
       }
+      syncP2m(d);
       return rc;
     }
   }
@@ -781,6 +1000,7 @@ public final class Host {
       if (d.mode().shadowed()) {
         resyncAllShadows(d);
       }
+      syncP2m(d);
     }
   }
 
@@ -798,6 +1018,7 @@ public final class Host {
       if (d.mode().shadowed()) {
         resyncShadowsOf(d, gfn, 1);
       }
+      syncP2m(d);
     }
   }
 

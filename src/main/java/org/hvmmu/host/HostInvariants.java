@@ -18,7 +18,11 @@ import org.hvmmu.x86.pv.ReferenceHolders;
  *   <li>{@link #UNPROTECTED_MSIX}: every frame of an enabled device's MSI-X table and PBA is in {@code
  *       mmio_ro_ranges};
  *   <li>{@link #COUNTS}: every frame's reference and type counts equal what its allocation, pins and
- *       mappings (PV and shadow) hold.
+ *       mappings (PV and shadow) hold;
+ *   <li>{@link #TLB_WRITABLE_READ_ONLY_MMIO}: once a host operation has returned, no translation a
+ *       vCPU's TLB holds, and no guest-physical mapping its nested TLB holds, lets a write reach a
+ *       frame in {@code mmio_ro_ranges} (domains exempt as in invariant 1 aside): the hypervisor
+ *       flushed after every change that mattered.
  * </ol>
  *
  * <p>A check returns every violation with its domain, table, entry and frame; an empty list means the
@@ -34,6 +38,9 @@ public final class HostInvariants {
   /** Invariant 3. */
   public static final String COUNTS = "counts";
 
+  /** Invariant 4. */
+  public static final String TLB_WRITABLE_READ_ONLY_MMIO = "tlb-writable-read-only-mmio";
+
   private HostInvariants() {}
 
   /**
@@ -47,7 +54,48 @@ public final class HostInvariants {
     writableReadOnlyMmio(host, out);
     unprotectedMsix(host, out);
     counts(host, out);
+    tlbWritableReadOnlyMmio(host, out);
     return out;
+  }
+
+  /**
+   * Checks invariant 4 only: every vCPU's cached translations and guest-physical mappings.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void tlbWritableReadOnlyMmio(Host host, List<Violation> out) {
+    boolean exemptPrivileged = host.policy().pv().privilegedExemption();
+    RangeSet ro = host.mmioRoRanges();
+    for (GuestDomain d : host.domains()) {
+      if (d.crashed() || (exemptPrivileged && d.privileged())) {
+        continue;
+      }
+      for (GuestVcpu v : d.vcpus()) {
+        v.cpu().forEachCachedTranslation(
+            (array, vpid, pcid, global, page, shift, base, writable) -> {
+              long first = base >>> 12;
+              long last = first + (1L << (shift - 12)) - 1;
+              if (writable && ro.overlapsRange(first, last)) {
+                out.add(new Violation(TLB_WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.TLB,
+                    page << shift, shift, base, first,
+                    v + " " + array + " caches linear page 0x" + Long.toHexString(page << shift)
+                        + " -> 0x" + Long.toHexString(base) + " writable, over read-only frames"
+                        + " [0x" + Long.toHexString(first) + ", 0x" + Long.toHexString(last)
+                        + "]"));
+              }
+            });
+        v.cpu().forEachGuestPhysicalMapping((gpa, shift, hpa, writable) -> {
+          long first = hpa >>> 12;
+          long last = first + (1L << (shift - 12)) - 1;
+          if (writable && ro.overlapsRange(first, last)) {
+            out.add(new Violation(TLB_WRITABLE_READ_ONLY_MMIO, d.id(), MappingKind.TLB, gpa, shift,
+                hpa, first, v + " nested TLB caches guest-physical 0x" + Long.toHexString(gpa)
+                    + " -> 0x" + Long.toHexString(hpa) + " writable, over read-only frames"));
+          }
+        });
+      }
+    }
   }
 
   /**
@@ -66,6 +114,7 @@ public final class HostInvariants {
         case PV_L1 -> "L1 table 0x" + Long.toHexString(where) + "[" + slot + "]";
         case P2M_LEAF -> "p2m leaf gfn 0x" + Long.toHexString(where) + " (order " + slot + ")";
         case SHADOW_L1 -> "shadow of guest table " + where + "[" + slot + "]";
+        case TLB -> "cached translation 0x" + Long.toHexString(where);
       };
       out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), kind, where, slot, entry, mfn,
           d + " " + place + " = " + Pte.toHex(entry) + " maps read-only MFN 0x"

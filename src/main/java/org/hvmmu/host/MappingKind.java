@@ -7,5 +7,7 @@ public enum MappingKind {
   /** A leaf of an HVM guest's p2m (generic or EPT); "where" is the guest frame, "slot" the order. */
   P2M_LEAF,
   /** An entry of a shadow L1 table; "where" is the guest table's number. */
-  SHADOW_L1
+  SHADOW_L1,
+  /** A translation a vCPU caches (TLB or nested TLB), in invariant 4's violations. */
+  TLB
 }

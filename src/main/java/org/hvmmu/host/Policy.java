@@ -22,17 +22,25 @@ import org.hvmmu.x86.pv.PvSwitches;
  *     p2m globally (HVM) and does nothing for PV ("XXX How to deal with existing mappings?",
  *     reference 3.6 row 10); true revokes write access from every existing mapping of those frames
  *     in every domain, through the host's reverse map, touching only those entries
+ * @param flushes the TLB flushes Xen issues after changing entries vCPUs may cache ({@link
+ *     FlushSwitches}; Xen's in both presets)
  */
 public record Policy(
-    PvSwitches pv, P2mSwitches p2m, MsixSwitches msix, boolean revokeExistingMappings) {
+    PvSwitches pv,
+    P2mSwitches p2m,
+    MsixSwitches msix,
+    boolean revokeExistingMappings,
+    FlushSwitches flushes) {
 
   /** The seed exactly. */
   public static final Policy SEED_2010 =
-      new Policy(PvSwitches.SEED_2010, P2mSwitches.SEED_2010, MsixSwitches.SEED_2010, false);
+      new Policy(PvSwitches.SEED_2010, P2mSwitches.SEED_2010, MsixSwitches.SEED_2010, false,
+          FlushSwitches.XEN);
 
   /** Every defect fixed: the default. */
   public static final Policy HARDENED =
-      new Policy(PvSwitches.HARDENED, P2mSwitches.HARDENED, MsixSwitches.HARDENED, true);
+      new Policy(PvSwitches.HARDENED, P2mSwitches.HARDENED, MsixSwitches.HARDENED, true,
+          FlushSwitches.XEN);
 
   /**
    * Checks the arguments.
@@ -41,12 +49,14 @@ public record Policy(
    * @param p2m the p2m switches
    * @param msix the MSI-X switches
    * @param revokeExistingMappings whether existing mappings lose write access
+   * @param flushes the flushes
    * @throws NullPointerException if a switch record is null
    */
   public Policy {
     Objects.requireNonNull(pv, "pv");
     Objects.requireNonNull(p2m, "p2m");
     Objects.requireNonNull(msix, "msix");
+    Objects.requireNonNull(flushes, "flushes");
   }
 
   /**
@@ -56,7 +66,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withPv(PvSwitches value) {
-    return new Policy(value, p2m, msix, revokeExistingMappings);
+    return new Policy(value, p2m, msix, revokeExistingMappings, flushes);
   }
 
   /**
@@ -66,7 +76,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withP2m(P2mSwitches value) {
-    return new Policy(pv, value, msix, revokeExistingMappings);
+    return new Policy(pv, value, msix, revokeExistingMappings, flushes);
   }
 
   /**
@@ -76,7 +86,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withMsix(MsixSwitches value) {
-    return new Policy(pv, p2m, value, revokeExistingMappings);
+    return new Policy(pv, p2m, value, revokeExistingMappings, flushes);
   }
 
   /**
@@ -86,6 +96,16 @@ public record Policy(
    * @return a new policy
    */
   public Policy withRevokeExistingMappings(boolean value) {
-    return new Policy(pv, p2m, msix, value);
+    return new Policy(pv, p2m, msix, value, flushes);
+  }
+
+  /**
+   * This policy with other flush switches.
+   *
+   * @param value the new switches
+   * @return a new policy
+   */
+  public Policy withFlushes(FlushSwitches value) {
+    return new Policy(pv, p2m, msix, revokeExistingMappings, value);
   }
 }

@@ -69,6 +69,16 @@ final class ContextTable {
     return ids[slot];
   }
 
+  /** Whether some context has id {@code id} now (entries tagged with a retired id are dead). */
+  boolean isLive(int id) {
+    for (int u = 0; u < count; u++) {
+      if (ids[usedSlots[u]] == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   void markDirty(int slot) {
     dirty[slot] = true;
   }

@@ -978,6 +978,25 @@ public final class Vcpu {
   }
 
   /**
+   * AMD's VMCB TLB_CONTROL = 3 at the next VMRUN ("flush this guest's TLB entries", what Xen's {@code
+   * hvm_asid_flush_vcpu} achieves with a new ASID): removes every translation tagged with the current
+   * ASID (VPID), global ones included, its paging-structure-cache entries, and the guest-physical
+   * mappings of the current nested root.
+   */
+  public void flushGuest() {
+    if (switches.tlbMode() == TlbMode.OVER_FLUSH) {
+      fullFlush();
+      return;
+    }
+    boolean any = tlbContexts.renumber(vpid, -1, BOTH_KINDS, ContextTable.ANY);
+    any |= pscContexts.renumber(vpid, -1, 1, ContextTable.ANY);
+    any |= nestedContexts.renumber(-1, -1, 1, currentRoot());
+    entryCacheFlush();
+    countFull(any);
+    refreshContexts();
+  }
+
+  /**
    * Removes every cached translation of every context (TLBs, paging-structure caches, nested TLB),
    * as a processor may at any time. Needed after changing the memory's regions.
    */
@@ -1531,6 +1550,89 @@ public final class Vcpu {
     return counters;
   }
 
+  // ---- introspection ------------------------------------------------------------------------------
+
+  /** Receives cached translations from {@link #forEachCachedTranslation}. */
+  @FunctionalInterface
+  public interface CachedTranslationVisitor {
+    /**
+     * One live TLB entry.
+     *
+     * @param array the TLB array's name
+     * @param vpid its VPID (or ASID)
+     * @param pcid its PCID (0 for a global entry)
+     * @param global whether it is a global translation
+     * @param pageNumber the linear address bits 56:{@code pageShift} it translates
+     * @param pageShift log2 of its page size
+     * @param physicalBase the (host-)physical address of the page
+     * @param writable whether a write may hit it now, for some privilege (under the current CR0.WP,
+     *     SMAP, protection keys; an entry filled while D was clear lets no write hit)
+     */
+    void visit(String array, int vpid, int pcid, boolean global, long pageNumber, int pageShift,
+        long physicalBase, boolean writable);
+  }
+
+  /**
+   * Calls {@code visitor} with every translation a TLB array holds for a live context (any VPID,
+   * PCID or EP4TA), for checks such as "no cached translation grants a write to a read-only frame".
+   * Not for a hot path: it scans every array.
+   *
+   * @param visitor the callback
+   */
+  public void forEachCachedTranslation(CachedTranslationVisitor visitor) {
+    for (TranslationCache t : tlbs) {
+      for (int i = 0; i < t.tag.length; i++) {
+        long tag = t.tag[i];
+        if (tag == TranslationCache.INVALID || !tlbContexts.isLive((int) (tag >>> 47))) {
+          continue;
+        }
+        int sizeCode = (int) (tag >>> 45) & 3;
+        int shift = sizeShift(sizeCode);
+        int a = t.attr[i];
+        int keyIndex = ((a >>> Rights.KEY_SHIFT) & 15) | ((a & Rights.U) << 4);
+        boolean writable = (hitAllowed[a & Rights.TABLE_MASK] & keyAllowed[keyIndex]
+            & Rights.WRITE_CLASSES) != 0;
+        long meta = t.meta[i];
+        visitor.visit(t.name, (int) (meta & 0xFFFF), (int) ((meta >>> 16) & 0xFFF),
+            (meta & (1L << 28)) != 0, tag & ((1L << 45) - 1), shift, t.value[i], writable);
+      }
+    }
+  }
+
+  /** Receives guest-physical mappings from {@link #forEachGuestPhysicalMapping}. */
+  @FunctionalInterface
+  public interface GuestPhysicalMappingVisitor {
+    /**
+     * One live nested-TLB entry.
+     *
+     * @param guestPhysicalBase the guest-physical address of the page
+     * @param pageShift log2 of its page size
+     * @param hostPhysicalBase the host-physical address of the page
+     * @param writable whether a write may use it without a nested walk
+     */
+    void visit(long guestPhysicalBase, int pageShift, long hostPhysicalBase, boolean writable);
+  }
+
+  /**
+   * Calls {@code visitor} with every guest-physical mapping (EPT or NPT translation) the nested TLB
+   * holds for a live context.
+   *
+   * @param visitor the callback
+   */
+  public void forEachGuestPhysicalMapping(GuestPhysicalMappingVisitor visitor) {
+    TranslationCache t = nestedTlb;
+    for (int i = 0; i < t.tag.length; i++) {
+      long tag = t.tag[i];
+      if (tag == TranslationCache.INVALID || !nestedContexts.isLive((int) (tag >>> 47))) {
+        continue;
+      }
+      int shift = 12 + 9 * ((int) (tag >>> 45) & 3);
+      int a = t.attr[i];
+      boolean writable = (a & Rights.NW) != 0 && (a & Rights.ND) != 0;
+      visitor.visit(t.aux[i], shift, t.value[i], writable);
+    }
+  }
+
   // ---- memory access through the MMU --------------------------------------------------------------
 
   /**
@@ -1834,9 +1936,13 @@ public final class Vcpu {
   }
 
   /** Looks up the current contexts' ids (after any register change or invalidation). */
-  private void refreshContexts() {
-    long root = nesting == NestedPaging.EPT ? eptp & addressMaskFor(features.maxPhyAddr())
+  private long currentRoot() {
+    return nesting == NestedPaging.EPT ? eptp & addressMaskFor(features.maxPhyAddr())
         : nesting == NestedPaging.NPT ? (ncr3 & addressMaskFor(features.maxPhyAddr())) | 1 : 0;
+  }
+
+  private void refreshContexts() {
+    long root = currentRoot();
     tlbSlot = tlbContexts.slot(ContextTable.scope(vpid, pcid, KIND_NON_GLOBAL), root);
     globalSlot = tlbContexts.slot(ContextTable.scope(vpid, 0, KIND_GLOBAL), root);
     // Creating a slot may have wiped the table and renumbered the first one: read ids last.

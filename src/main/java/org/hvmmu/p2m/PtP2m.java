@@ -75,7 +75,7 @@ public final class PtP2m extends RadixP2m {
   }
 
   @Override
-  protected long tableEntry(int frame) {
+  protected long tableEntry(long frame) {
     return Pte.fromMfn(frame, PtP2mFlags.TABLE_FLAGS);
   }
 

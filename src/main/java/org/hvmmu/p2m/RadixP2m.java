@@ -2,6 +2,7 @@ package org.hvmmu.p2m;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.x86.PageOrder;
 import org.hvmmu.x86.Pte;
@@ -11,6 +12,11 @@ import org.hvmmu.xen.HypervisorBugException;
  * A p2m (guest frame to machine frame and type) held as a 4-level radix tree of 512-entry tables, the
  * shape Xen's p2m code walks, with the entry format left to the subclass: {@link PtP2m} for the generic
  * page-table format, {@code org.hvmmu.p2m.ept.EptP2m} for Intel's EPT.
+ *
+ * <p>The tables live either in a pooled {@code long[]} of the p2m's own (the default), or in frames of
+ * the host's machine memory ({@link #inMachineMemory}): a contiguous block of {@link #maxTablePages()}
+ * frames from {@link #rootFrame()}, which is then exactly what a hardware walker (EPT, or NPT in the
+ * generic format) reads: one format, no second copy.
  *
  * <p>Guest frames are 36 bits wide (a 48-bit guest physical address space). A leaf maps 4 KBytes (an L1
  * entry), 2 MBytes or 1 GByte (an L2 or L3 entry with bit 7 set). Tables live in one pooled {@code
@@ -51,6 +57,10 @@ public abstract class RadixP2m {
 
   private final int maxTablePages;
   private long[] entries;
+  /** The machine memory holding the tables, or null for the pooled array. */
+  private PhysicalMemory memory;
+  /** The machine frame of table 0 (the root) when in machine memory; 0 for the pool. */
+  private long frameBase;
   private int fresh;
   private int[] freeStack = new int[8];
   private int freeTop;
@@ -76,6 +86,87 @@ public abstract class RadixP2m {
     this.maxTablePages = maxTablePages;
     this.entries = new long[Math.min(maxTablePages, 4) * ENTRIES];
     allocTable();
+  }
+
+  /**
+   * Moves this (fresh) p2m's tables into machine memory: table {@code i} becomes machine frame {@code
+   * firstFrame + i}, so that entries pointing to tables hold machine frames a hardware walker follows.
+   * The caller owns the frames {@code [firstFrame, firstFrame + maxTablePages() - 1]}, which must be
+   * RAM of {@code memory}; they are zeroed here (frames never written cost nothing).
+   *
+   * @param memory the machine memory
+   * @param firstFrame the first of {@link #maxTablePages()} contiguous RAM frames
+   * @throws IllegalStateException if the p2m maps anything already
+   * @throws IllegalArgumentException if the frames are not RAM of the memory
+   */
+  public final void inMachineMemory(PhysicalMemory memory, long firstFrame) {
+    Objects.requireNonNull(memory, "memory");
+    if (liveTables != 1 || fresh != 1 || countLeaves() != 0) {
+      throw new IllegalStateException("the p2m must be fresh to move into machine memory");
+    }
+    for (long f = firstFrame; f < firstFrame + maxTablePages; f++) {
+      byte[] page = memory.frameContents(f); // frames never written read as zeroes already
+      if (page != null) {
+        Arrays.fill(page, (byte) 0);
+      }
+    }
+    this.memory = memory;
+    this.frameBase = firstFrame;
+    this.entries = new long[0];
+  }
+
+  /**
+   * The machine frame of the root table (EPTP's or nCR3's address bits 51:12), when the tables live
+   * in machine memory; the root's pool index (0) otherwise.
+   *
+   * @return the frame
+   */
+  public final long rootFrame() {
+    return frameBase + ROOT;
+  }
+
+  /**
+   * The machine memory holding the tables, or null while they live in the p2m's own array.
+   *
+   * @return the memory or null
+   */
+  public final PhysicalMemory machineMemory() {
+    return memory;
+  }
+
+  private int countLeaves() {
+    int[] n = new int[1];
+    visitTable(ROOT, LEVELS, 0L, (gfn, order, e) -> {
+      n[0]++;
+      return 0;
+    });
+    return n[0];
+  }
+
+  private long get(int slot) {
+    if (memory == null) {
+      return entries[slot];
+    }
+    return memory.read(((frameBase + (slot >>> 9)) << 12) + ((slot & 511) << 3), 8);
+  }
+
+  private void set(int slot, long value) {
+    if (memory == null) {
+      entries[slot] = value;
+    } else {
+      memory.write(((frameBase + (slot >>> 9)) << 12) + ((slot & 511) << 3), 8, value);
+    }
+  }
+
+  private void zeroTable(int table) {
+    if (memory == null) {
+      Arrays.fill(entries, table * ENTRIES, (table + 1) * ENTRIES, 0L);
+    } else {
+      byte[] page = memory.frameContents(frameBase + table);
+      if (page != null) {
+        Arrays.fill(page, (byte) 0);
+      }
+    }
   }
 
   // ---- format hooks -------------------------------------------------------------------------------
@@ -108,10 +199,11 @@ public abstract class RadixP2m {
   /**
    * An entry pointing to the table page {@code frame}.
    *
-   * @param frame the table's frame number (its pool index)
+   * @param frame the table's frame number (its pool index, or its machine frame when the tables live
+   *     in machine memory)
    * @return the entry
    */
-  protected abstract long tableEntry(int frame);
+  protected abstract long tableEntry(long frame);
 
   /**
    * The leaf {@code setEntry} writes; may throw {@link HypervisorBugException} for a Xen assertion.
@@ -264,23 +356,23 @@ public abstract class RadixP2m {
     int table = ROOT;
     for (int level = LEVELS; level > target; level--) {
       int slot = table * ENTRIES + index(gfn, level);
-      long e = entries[slot];
+      long e = get(slot);
       if (!isPresent(e)) {
         table = allocTable();
-        entries[slot] = tableEntry(table);
+        set(slot, tableEntry(frameBase + table));
       } else if (level <= 3 && isSuperpage(e)) {
         table = split(e, orderOfLevel(level));
-        entries[slot] = tableEntry(table);
+        set(slot, tableEntry(frameBase + table));
       } else {
         table = tableOf(e);
       }
     }
     int slot = table * ENTRIES + index(gfn, target);
-    long old = entries[slot];
+    long old = get(slot);
     if (target > 1 && isPresent(old) && !isSuperpage(old)) {
       freeSubtree(tableOf(old), target - 1);
     }
-    entries[slot] = leaf;
+    set(slot, leaf);
     assert liveTables > FULL_CHECK_LIMIT || checkInvariants();
     return P2mSetResult.OK;
   }
@@ -298,7 +390,7 @@ public abstract class RadixP2m {
     checkGfn(gfn, PageOrder.ORDER_4K);
     int table = ROOT;
     for (int level = LEVELS; ; level--) {
-      long e = entries[table * ENTRIES + index(gfn, level)];
+      long e = get(table * ENTRIES + index(gfn, level));
       boolean leaf = level == 1 || (level <= 3 && isPresent(e) && isSuperpage(e));
       if (leaf || !isPresent(e)) {
         PageOrder order = orderOfLevel(Math.min(level, 3));
@@ -376,7 +468,13 @@ public abstract class RadixP2m {
    * is destroyed (for example by {@code domain_crash}).
    */
   public final void teardown() {
-    Arrays.fill(entries, 0L);
+    if (memory == null) {
+      Arrays.fill(entries, 0L);
+    } else {
+      for (int t = 0; t < fresh; t++) {
+        zeroTable(t);
+      }
+    }
     fresh = 0;
     freeTop = 0;
     liveTables = 0;
@@ -432,8 +530,8 @@ public abstract class RadixP2m {
 
   // ---- internals ----------------------------------------------------------------------------------
 
-  private static int tableOf(long entry) {
-    return (int) frameOf(entry);
+  private int tableOf(long entry) {
+    return (int) (frameOf(entry) - frameBase);
   }
 
   private static int index(long gfn, int level) {
@@ -482,7 +580,7 @@ public abstract class RadixP2m {
   private int tablesNeeded(long gfn, int target) {
     int table = ROOT;
     for (int level = LEVELS; level > target; level--) {
-      long e = entries[table * ENTRIES + index(gfn, level)];
+      long e = get(table * ENTRIES + index(gfn, level));
       if (!isPresent(e)) {
         return level - target;
       }
@@ -518,7 +616,7 @@ public abstract class RadixP2m {
     int table = allocTable();
     int base = table * ENTRIES;
     for (int i = 0; i < ENTRIES; i++) {
-      entries[base + i] = splitChild(superpage, order, i);
+      set(base + i, splitChild(superpage, order, i));
     }
     return table;
   }
@@ -526,13 +624,13 @@ public abstract class RadixP2m {
   private void retypeTable(int table, int level, int ot, int nt) {
     int base = table * ENTRIES;
     for (int i = 0; i < ENTRIES; i++) {
-      long e = entries[base + i];
+      long e = get(base + i);
       if (!isPresent(e)) {
         continue;
       }
       if (level == 1 || (level <= 3 && isSuperpage(e))) {
         if (entryType(e) == ot) {
-          entries[base + i] = rederive(e, nt, orderOfLevel(level));
+          set(base + i, rederive(e, nt, orderOfLevel(level)));
         }
       } else {
         retypeTable(tableOf(e), level - 1, ot, nt);
@@ -544,7 +642,7 @@ public abstract class RadixP2m {
     int base = table * ENTRIES;
     int count = 0;
     for (int i = 0; i < ENTRIES && level > 1; i++) {
-      long e = entries[base + i];
+      long e = get(base + i);
       if (!isPresent(e)) {
         continue;
       }
@@ -575,7 +673,7 @@ public abstract class RadixP2m {
   private void recalcTable(int table, int level) {
     int base = table * ENTRIES;
     for (int i = 0; i < ENTRIES; i++) {
-      long e = entries[base + i];
+      long e = get(base + i);
       if (!isPresent(e)) {
         continue;
       }
@@ -583,10 +681,10 @@ public abstract class RadixP2m {
         PageOrder order = orderOfLevel(level);
         if (level > 1 && recalcNeedsSplit(e, order)) {
           int child = split(e, order);
-          entries[base + i] = tableEntry(child);
+          set(base + i, tableEntry(frameBase + child));
           recalcTable(child, level - 1);
         } else {
-          entries[base + i] = recalcLeaf(e, order);
+          set(base + i, recalcLeaf(e, order));
         }
       } else {
         recalcTable(tableOf(e), level - 1);
@@ -598,7 +696,7 @@ public abstract class RadixP2m {
     int base = table * ENTRIES;
     int shift = 9 * (level - 1);
     for (int i = 0; i < ENTRIES; i++) {
-      long e = entries[base + i];
+      long e = get(base + i);
       long gfn = gfnBase | ((long) i << shift);
       int rc;
       if (level == 1 || (level <= 3 && (!isPresent(e) || isSuperpage(e)))) {
@@ -619,13 +717,13 @@ public abstract class RadixP2m {
     int table;
     if (freeTop > 0) {
       table = freeStack[--freeTop];
-      Arrays.fill(entries, table * ENTRIES, (table + 1) * ENTRIES, 0L);
+      zeroTable(table);
     } else {
       if (fresh >= maxTablePages) {
         throw new AssertionError("table pool exhausted after the capacity check");
       }
       table = fresh++;
-      if ((long) fresh * ENTRIES > entries.length) {
+      if (memory == null && (long) fresh * ENTRIES > entries.length) {
         int pages = (int) Math.min((long) maxTablePages, 2L * (entries.length / ENTRIES));
         entries = Arrays.copyOf(entries, pages * ENTRIES);
       }
@@ -638,7 +736,7 @@ public abstract class RadixP2m {
     if (level > 1) {
       int base = table * ENTRIES;
       for (int i = 0; i < ENTRIES; i++) {
-        long e = entries[base + i];
+        long e = get(base + i);
         if (isPresent(e) && !(level <= 3 && isSuperpage(e))) {
           freeSubtree(tableOf(e), level - 1);
         }
@@ -682,7 +780,7 @@ public abstract class RadixP2m {
     if (level > 1) {
       int base = table * ENTRIES;
       for (int i = 0; i < ENTRIES; i++) {
-        long e = entries[base + i];
+        long e = get(base + i);
         if (isPresent(e) && !(level <= 3 && isSuperpage(e))) {
           count += markTables(tableOf(e), level - 1, seen);
         }

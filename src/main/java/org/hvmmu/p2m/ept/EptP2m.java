@@ -108,7 +108,7 @@ public final class EptP2m extends RadixP2m {
   }
 
   @Override
-  protected long tableEntry(int frame) {
+  protected long tableEntry(long frame) {
     long e = EptEntry.withMfn(EptEntry.RWX_MASK, frame);
     if (switches.era() == P2mEra.TODAY) {
       e = EptEntry.withAccess(e, domain.defaultAccess().code) | EptEntry.SUPPRESS_VE;

@@ -13,6 +13,11 @@ import static org.hvmmu.x86.pv.PageInfo.PGT_VALIDATED;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+import org.hvmmu.mmu.memory.PhysicalMemory;
+import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.xen.DomainIds;
 import org.hvmmu.xen.HypervisorBugException;
@@ -42,7 +47,10 @@ public final class FrameTable {
   private final long[] countInfo;
   private final long[] typeInfo;
   private final int[] owner;
-  private final long[][] contents;
+  /** The machine memory that holds every frame's contents: the table's entries are views of it. */
+  private final PhysicalMemory memory;
+  private static final VarHandle ENTRY =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private PageTableValidation validation = PageTableValidation.NONE;
 
   /**
@@ -52,17 +60,54 @@ public final class FrameTable {
    * @throws IllegalArgumentException if {@code frameCount} is outside that range
    */
   public FrameTable(long frameCount) {
+    this(frameCount, ownMemory(frameCount));
+  }
+
+  /**
+   * Creates a table of {@code frameCount} frames, all free, whose contents are frames of {@code
+   * memory} (one memory, one truth: a page table written here is the page table a vCPU walks there).
+   * Frames below {@code frameCount} must be RAM of {@code memory} where they hold page tables.
+   *
+   * @param frameCount the number of frames with a frame-table entry, 1 to {@link #MAX_FRAMES}
+   * @param memory the machine memory
+   * @throws IllegalArgumentException if {@code frameCount} is outside that range or beyond the
+   *     memory's MAXPHYADDR
+   */
+  public FrameTable(long frameCount, PhysicalMemory memory) {
     if (frameCount < 1 || frameCount > MAX_FRAMES) {
       throw new IllegalArgumentException(
           "frameCount: 0x" + Long.toHexString(frameCount) + " (expected: 1 to 0x"
               + Long.toHexString(MAX_FRAMES) + ")");
     }
+    this.memory = Objects.requireNonNull(memory, "memory");
+    if (frameCount - 1 > memory.lastFrame()) {
+      throw new IllegalArgumentException("frameCount: 0x" + Long.toHexString(frameCount)
+          + " (expected: within the memory's 0x" + Long.toHexString(memory.lastFrame() + 1)
+          + " frames)");
+    }
     int n = (int) frameCount;
     countInfo = new long[n];
     typeInfo = new long[n];
     owner = new int[n];
-    contents = new long[n][];
-    java.util.Arrays.fill(owner, DomainIds.OWNER_NONE);
+    Arrays.fill(owner, DomainIds.OWNER_NONE);
+  }
+
+  /** A memory of its own whose first {@code frameCount} frames are RAM, for a stand-alone table. */
+  private static PhysicalMemory ownMemory(long frameCount) {
+    PhysicalMemory m = new PhysicalMemory(PhysicalMemory.MAX_PHYS_ADDR_BITS);
+    if (frameCount >= 1 && frameCount <= MAX_FRAMES) {
+      m.addRam(0, frameCount - 1);
+    }
+    return m;
+  }
+
+  /**
+   * The machine memory holding the frames' contents.
+   *
+   * @return the memory
+   */
+  public PhysicalMemory memory() {
+    return memory;
   }
 
   void setValidation(PageTableValidation validation) {
@@ -276,7 +321,7 @@ public final class FrameTable {
           + DomainIds.name(owner[i]) + " (expected: free)");
     }
     typeInfo[i] = 0;
-    contents[i] = null;
+    clearContents(mfn);
     LONGS.setVolatile(countInfo, i, count);
     INTS.setRelease(owner, i, ownerId);
   }
@@ -346,7 +391,7 @@ public final class FrameTable {
       INTS.setRelease(owner, i, DomainIds.OWNER_NONE);
       LONGS.setVolatile(typeInfo, i, 0L);
       LONGS.setVolatile(countInfo, i, 0L);
-      contents[i] = null;
+      clearContents(mfn);
     }
   }
 
@@ -544,39 +589,50 @@ public final class FrameTable {
    * @return the 64-bit entry
    */
   public long readEntry(long mfn, int slot) {
-    long[] page = contents[index(mfn)];
+    index(mfn);
     checkSlot(slot);
-    return page == null ? 0 : (long) LONGS.getAcquire(page, slot);
+    byte[] page = memory.frameContents(mfn);
+    return page == null ? 0 : (long) ENTRY.getAcquire(page, slot * 8);
   }
 
   /** Stores an entry, allocating the frame's contents on first write (set-up path only). */
   void storeEntry(long mfn, int slot, long value) {
-    int i = index(mfn);
+    index(mfn);
     checkSlot(slot);
-    long[] page = contents[i];
+    byte[] page = memory.frameContents(mfn);
     if (page == null) {
       if (value == 0) {
         return;
       }
-      page = new long[Pte.ENTRIES_PER_TABLE];
-      contents[i] = page;
+      page = memory.frameContentsForWrite(mfn);
     }
     // Stores happen under the table's page lock; release order suffices for lock-free readers.
-    LONGS.setRelease(page, slot, value);
+    ENTRY.setRelease(page, slot * 8, value);
   }
 
   /** Compare-and-swap of one entry, Xen's {@code paging_cmpxchg_guest_entry}. */
   boolean compareAndSetEntry(long mfn, int slot, long expected, long value) {
-    int i = index(mfn);
-    long[] page = contents[i];
+    index(mfn);
+    checkSlot(slot);
+    byte[] page = memory.frameContents(mfn);
     if (page == null) {
       if (expected != 0) {
         return false;
       }
-      storeEntry(mfn, slot, value);
-      return true;
+      page = memory.frameContentsForWrite(mfn);
     }
-    return LONGS.compareAndSet(page, slot, expected, value);
+    return ENTRY.compareAndSet(page, slot * 8, expected, value);
+  }
+
+  /** Scrubs a frame that is freed or reallocated (Xen scrubs freed domheap pages). */
+  private void clearContents(long mfn) {
+    if (memory.kind(mfn) != RegionKind.RAM) {
+      return;
+    }
+    byte[] page = memory.frameContents(mfn);
+    if (page != null) {
+      Arrays.fill(page, (byte) 0);
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------------

@@ -89,8 +89,27 @@ public final class PvMmu {
       CpuFeatures cpu,
       PvSwitches switches,
       L1eListener listener) {
+    this(new FrameTable(frameCount), mmioRoRanges, cpu, switches, listener);
+  }
+
+  /**
+   * Creates the PV MMU of a host over an existing frame table (whose contents are frames of the
+   * host's machine memory), reporting every change of the live L1 entries to {@code listener}.
+   *
+   * @param frames the frame table, fresh (every frame free)
+   * @param mmioRoRanges the host's read-only MMIO frames, owned by the host and shared, never copied
+   * @param cpu processor features (NX decides whether bit 63 may be set)
+   * @param switches the seed's or upstream's behaviour, one switch per difference
+   * @param listener told of every live entry installed or removed
+   */
+  public PvMmu(
+      FrameTable frames,
+      RangeSet mmioRoRanges,
+      CpuFeatures cpu,
+      PvSwitches switches,
+      L1eListener listener) {
     this.listener = Objects.requireNonNull(listener, "listener");
-    this.frames = new FrameTable(frameCount);
+    this.frames = Objects.requireNonNull(frames, "frames");
     this.mmioRoRanges = Objects.requireNonNull(mmioRoRanges, "mmioRoRanges");
     this.validator =
         new L1eValidator(frames, this::lookupDomain, mmioRoRanges,
