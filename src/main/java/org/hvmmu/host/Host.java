@@ -13,7 +13,6 @@ import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mAccess;
 import org.hvmmu.p2m.P2mDomainConfig;
-import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mSetResult;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.p2m.PtP2m;
@@ -31,7 +30,6 @@ import org.hvmmu.x86.pv.Domain;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.x86.pv.FrameTable;
 import org.hvmmu.x86.pv.GuestType;
-import org.hvmmu.x86.pv.L1eListener;
 import org.hvmmu.x86.pv.PvMmu;
 import org.hvmmu.xen.DomainIds;
 
@@ -89,6 +87,9 @@ public final class Host {
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
   private final java.util.List<HostDevice> devices = new java.util.ArrayList<>();
+  private final PvPaging pvPaging = new PvPaging(this);
+  private final P2mPaging p2mPaging = new P2mPaging(this);
+  private final ShadowPaging shadowPaging = new ShadowPaging(this);
 
   /**
    * Creates a host with every processor feature and the default p2m capacity.
@@ -123,7 +124,7 @@ public final class Host {
     }
     machine.addRam(0, frameCount - 1);
     this.pv = new PvMmu(new FrameTable(frameCount, machine), mmioRoRanges, cpu, policy.pv(),
-        new PvReverseMapping());
+        pvPaging.new PvReverseMapping());
     this.p2mConfig = new P2mDomainConfig(frameCount, false, false, true, P2mAccess.RWX);
   }
 
@@ -401,25 +402,6 @@ public final class Host {
     }
   }
 
-  /**
-   * Xen's synchronisation after a p2m change of {@code d} ({@link FlushSwitches#p2mSync()}): EPT's
-   * {@code ept_sync_domain} (INVEPT of the domain's EPTP on every vCPU), NPT's {@code p2m_tlb_flush}
-   * (every vCPU's ASID flushed).
-   */
-  private void syncP2m(GuestDomain d) {
-    if (!policy.flushes().p2mSync()) {
-      return;
-    }
-    for (GuestVcpu g : d.vcpus()) {
-      Vcpu v = g.cpu();
-      if (d.mode() == PagingMode.HVM_EPT) {
-        v.invept(1, v.eptp());
-      } else if (d.mode() == PagingMode.HVM_NPT) {
-        v.flushGuest();
-      }
-    }
-  }
-
   /** Xen's {@code flush_tlb_mask(d->dirty_cpumask)} with global entries: every vCPU of {@code d}. */
   private static void flushDomain(GuestDomain d) {
     for (GuestVcpu g : d.vcpus()) {
@@ -437,7 +419,7 @@ public final class Host {
    * @return the value, or all ones where nothing is mapped
    */
   public long readGuestPhysical(GuestDomain d, long gpa, int size) {
-    long ma = machineAddress(d, gpa, size);
+    long ma = p2mPaging.machineAddress(d, gpa, size);
     return ma < 0 ? (size == 8 ? -1L : (1L << (8 * size)) - 1) : machine.read(ma, size);
   }
 
@@ -452,26 +434,9 @@ public final class Host {
    * @param value the value
    */
   public void writeGuestPhysical(GuestDomain d, long gpa, int size, long value) {
-    long ma = machineAddress(d, gpa, size);
+    long ma = p2mPaging.machineAddress(d, gpa, size);
     if (ma >= 0) {
       machine.write(ma, size, value);
-    }
-  }
-
-  private long machineAddress(GuestDomain d, long gpa, int size) {
-    if (((gpa & 0xFFF) + size) > 0x1000) {
-      throw new IllegalArgumentException("guest-physical access of " + size + " bytes at 0x"
-          + Long.toHexString(gpa) + " (expected: within one page)");
-    }
-    if (!d.hasP2m()) {
-      return gpa;
-    }
-    synchronized (d) {
-      P2mEntry e = d.lookup;
-      if (!d.p2m().getEntry(gpa >>> 12, e) || e.mfn() == P2mEntry.INVALID_MFN) {
-        return -1;
-      }
-      return (e.mfn() << 12) | (gpa & 0xFFF);
     }
   }
 
@@ -712,7 +677,7 @@ public final class Host {
           for (int t = 0; t < d.guestTableCount(); t++) {
             java.util.Arrays.fill(d.guestTable(t), 0);
             for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-              resyncShadow(d, t, slot);
+              shadowPaging.resyncShadow(d, t, slot);
             }
           }
         }
@@ -792,9 +757,9 @@ public final class Host {
       synchronized (owner) {
         owner.p2m().changeTypeGlobal(P2mType.MMIO_DIRECT, P2mType.MMIO_DIRECT);
         if (owner.mode().shadowed()) {
-          resyncAllShadows(owner);
+          shadowPaging.resyncAllShadows(owner);
         }
-        syncP2m(owner);
+        p2mPaging.syncP2m(owner);
       }
     }
   }
@@ -803,7 +768,7 @@ public final class Host {
   private void revoke(long first, long last) {
     for (GuestDomain d : domains) {
       if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
-        splitMmioSuperpages(d, first, last);
+        p2mPaging.splitMmioSuperpages(d, first, last);
       }
     }
     rmap.forEach(first, last, (mfn, domainId, kind, where, slot) -> {
@@ -817,10 +782,10 @@ public final class Host {
             flushDomain(d);
           }
         }
-        case P2M_LEAF -> rederiveLeaf(d, mfn, where);
+        case P2M_LEAF -> p2mPaging.rederiveLeaf(d, mfn, where);
         case SHADOW_L1 -> {
           synchronized (d) {
-            resyncShadow(d, (int) where, slot, true);
+            shadowPaging.resyncShadow(d, (int) where, slot, true);
           }
           if (policy.flushes().shadowFlush()) {
             flushDomain(d);
@@ -841,8 +806,7 @@ public final class Host {
    * @return 0 or {@code -EINVAL}
    */
   public int pinL1Table(GuestDomain d, long mfn) {
-    requireAlive(d);
-    return pv.pinL1Table(pvDomain(d), mfn);
+    return pvPaging.pinL1Table(d, mfn);
   }
 
   /**
@@ -853,7 +817,7 @@ public final class Host {
    * @return 0 or {@code -EINVAL}
    */
   public int unpinTable(GuestDomain d, long mfn) {
-    return pv.unpinTable(pvDomain(d), mfn);
+    return pvPaging.unpinTable(d, mfn);
   }
 
   /**
@@ -865,7 +829,7 @@ public final class Host {
    * @param value the 64-bit value
    */
   public void writeGuestEntry(GuestDomain d, long mfn, int slot, long value) {
-    pv.writeGuestEntry(d.mmuView(), mfn, slot, value);
+    pvPaging.writeGuestEntry(d, mfn, slot, value);
   }
 
   /**
@@ -879,9 +843,7 @@ public final class Host {
    * @return 0 or a negated errno
    */
   public int mmuUpdate(GuestDomain d, long mfn, int slot, long value) {
-    requireAlive(d);
-    Domain view = pvDomain(d);
-    return pv.mmuUpdate(view, mfn, slot, value, view, false);
+    return pvPaging.mmuUpdate(d, mfn, slot, value);
   }
 
   /**
@@ -899,36 +861,12 @@ public final class Host {
    */
   public EmulationResult ptwrEmulatedUpdate(
       GuestDomain d, long mfn, int offset, long old, long val, int bytes, boolean cmpxchg) {
-    requireAlive(d);
-    return pv.ptwrEmulatedUpdate(pvDomain(d), mfn, offset, old, val, bytes, cmpxchg);
+    return pvPaging.ptwrEmulatedUpdate(d, mfn, offset, old, val, bytes, cmpxchg);
   }
 
-  private static void requireAlive(GuestDomain d) {
+  static void requireAlive(GuestDomain d) {
     if (d.crashed()) {
       throw new IllegalStateException(d + " has crashed (domain_crash)");
-    }
-  }
-
-  private static Domain pvDomain(GuestDomain d) {
-    if (!d.mode().pvTables()) {
-      throw new IllegalArgumentException(d + " does not write PV page tables");
-    }
-    return d.mmuView();
-  }
-
-  /** Keeps the reverse map of PV entries that map MMIO: one synchronised step per change. */
-  private final class PvReverseMapping implements L1eListener {
-    @Override
-    public void changed(Domain owner, long tableMfn, int slot, long oldL1e, long newL1e) {
-      FrameTable frames = pv.frameTable();
-      long oldMfn = Pte.getMfn(oldL1e);
-      long newMfn = Pte.getMfn(newL1e);
-      boolean oldIo = Pte.isPresent(oldL1e) && frames.isIomemPage(oldMfn);
-      boolean newIo = Pte.isPresent(newL1e) && frames.isIomemPage(newMfn);
-      if (oldIo || newIo) {
-        rmap.replace(oldIo ? oldMfn : -1, newIo ? newMfn : -1, owner.id(), MappingKind.PV_L1,
-            tableMfn, slot);
-      }
     }
   }
 
@@ -946,44 +884,7 @@ public final class Host {
    * @return {@link P2mSetResult#OK} or {@link P2mSetResult#NO_MEMORY}
    */
   public int setP2mEntry(GuestDomain d, long gfn, long mfn, PageOrder order, P2mType type) {
-    requireAlive(d);
-    RadixP2m p2m = d.p2m();
-    synchronized (d) {
-      P2mEntry old = d.lookup;
-      boolean hadOld = p2m.getEntry(gfn, old);
-      int rc = p2m.setEntry(gfn, mfn, order, type);
-      if (rc == P2mSetResult.RETRY_ORDER_4K) {
-        rc = P2mSetResult.OK;
-        for (long i = 0; i < order.pages() && rc == P2mSetResult.OK; i++) {
-          rc = setP2mEntry(d, gfn + i, mfn + i, PageOrder.ORDER_4K, type);
-        }
-        return rc;
-      }
-      if (rc != P2mSetResult.OK) {
-        return rc;
-      }
-      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
-      if (hadOld && old.typeCode() == mmio && old.order() == PageOrder.ORDER_4K) {
-        rmap.remove(old.mfn(), d.id(), MappingKind.P2M_LEAF, gfn, 0);
-      }
-      if (type == P2mType.MMIO_DIRECT && mfn != P2mEntry.INVALID_MFN) {
-        if (order == PageOrder.ORDER_4K) {
-          rmap.add(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0);
-        } else {
-          long[] list = d.mmioSuperpages();
-          long[] grown = java.util.Arrays.copyOf(list, list.length + 3);
-          grown[list.length] = gfn;
-          grown[list.length + 1] = mfn;
-          grown[list.length + 2] = order.code;
-          d.setMmioSuperpages(grown);
-        }
-      }
-      if (d.mode().shadowed()) {
-        resyncShadowsOf(d, gfn, order.pages());
-      }
-      syncP2m(d);
-      return rc;
-    }
+    return p2mPaging.setP2mEntry(d, gfn, mfn, order, type);
   }
 
   /**
@@ -995,64 +896,7 @@ public final class Host {
    * @param nt the new type
    */
   public void changeTypeGlobal(GuestDomain d, P2mType ot, P2mType nt) {
-    synchronized (d) {
-      d.p2m().changeTypeGlobal(ot, nt);
-      if (d.mode().shadowed()) {
-        resyncAllShadows(d);
-      }
-      syncP2m(d);
-    }
-  }
-
-  /** Hardened revocation of one 4K leaf: set it again, which derives its flags anew. */
-  private void rederiveLeaf(GuestDomain d, long mfn, long gfn) {
-    synchronized (d) {
-      P2mEntry e = d.lookup;
-      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
-      if (!d.p2m().getEntry(gfn, e) || e.mfn() != mfn || e.typeCode() != mmio
-          || e.order() != PageOrder.ORDER_4K) {
-        rmap.remove(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0); // stale: replaced since
-        return;
-      }
-      d.p2m().setEntry(gfn, mfn, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
-      if (d.mode().shadowed()) {
-        resyncShadowsOf(d, gfn, 1);
-      }
-      syncP2m(d);
-    }
-  }
-
-  /** Re-maps as 4-KByte entries every mmio_direct superpage of {@code d} that overlaps the range. */
-  private void splitMmioSuperpages(GuestDomain d, long first, long last) {
-    synchronized (d) {
-      long[] list = d.mmioSuperpages();
-      java.util.List<long[]> split = new java.util.ArrayList<>();
-      long[] kept = new long[list.length];
-      int n = 0;
-      for (int i = 0; i < list.length; i += 3) {
-        long pages = PageOrder.fromCode((int) list[i + 2]).pages();
-        long mfn = list[i + 1];
-        if (Long.compareUnsigned(mfn, last) <= 0
-            && Long.compareUnsigned(first, mfn + pages - 1) <= 0) {
-          split.add(new long[] {list[i], mfn, pages});
-        } else {
-          System.arraycopy(list, i, kept, n, 3);
-          n += 3;
-        }
-      }
-      d.setMmioSuperpages(java.util.Arrays.copyOf(kept, n));
-      P2mEntry e = new P2mEntry();
-      int mmio = P2mType.MMIO_DIRECT.code(policy.p2m().era());
-      for (long[] s : split) {
-        // Page by page: a 4K set inside the superpage made the p2m split it, and the other pages
-        // still map the superpage's frames without a reverse-map record of their own.
-        for (long i = 0; i < s[2]; i++) {
-          if (d.p2m().getEntry(s[0] + i, e) && e.mfn() == s[1] + i && e.typeCode() == mmio) {
-            setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
-          }
-        }
-      }
-    }
+    p2mPaging.changeTypeGlobal(d, ot, nt);
   }
 
   // ---- shadowed guests ---------------------------------------------------------------------------
@@ -1064,12 +908,7 @@ public final class Host {
    * @return the table's number
    */
   public int newGuestTable(GuestDomain d) {
-    if (!d.mode().shadowed()) {
-      throw new IllegalArgumentException(d + " is not shadowed");
-    }
-    synchronized (d) {
-      return d.newGuestTable();
-    }
+    return shadowPaging.newGuestTable(d);
   }
 
   /**
@@ -1084,77 +923,21 @@ public final class Host {
    * @return {@code shadow_set_l1e}'s flags ({@link ShadowL1e#SHADOW_SET_ERROR} when refused)
    */
   public int shadowWrite(GuestDomain d, int table, int slot, long guestEntry) {
-    requireAlive(d);
-    synchronized (d) {
-      d.guestTable(table)[slot] = guestEntry;
-      return resyncShadow(d, table, slot);
-    }
+    return shadowPaging.shadowWrite(d, table, slot, guestEntry);
   }
 
-  private int resyncShadow(GuestDomain d, int table, int slot) {
-    return resyncShadow(d, table, slot, false);
+  // ---- the paths' shared state ------------------------------------------------------------------
+
+  ReverseMap rmap() {
+    return rmap;
   }
 
-  /**
-   * Re-derives one shadow entry from the guest's entry and installs it. With {@code revalidate}, an
-   * entry that re-derives to the value already installed is dropped first: {@code shadow_set_l1e}
-   * does nothing for an unchanged entry, so without the drop a PV shadow entry (whose flags do not
-   * depend on {@code mmio_ro_ranges}) would never meet the validator again and keep R/W on a frame
-   * that just became read-only.
-   */
-  private int resyncShadow(GuestDomain d, int table, int slot, boolean revalidate) {
-    long guest = d.guestTable(table)[slot];
-    long[] shadow = d.shadowTable(table);
-    long sl1e = 0;
-    if (Pte.isPresent(guest)) {
-      long frame = Pte.getMfn(guest);
-      if (d.hasP2m()) {
-        P2mEntry e = d.shadowLookup;
-        if (d.p2m().getEntry(frame, e) && e.mfn() != P2mEntry.INVALID_MFN) {
-          sl1e = ShadowL1e.shPropagate(policy.p2m(), guest, e.typeCode(), e.mfn(), mmioRoRanges);
-        }
-      } else {
-        int ramRw = P2mType.RAM_RW.code(policy.p2m().era());
-        sl1e = ShadowL1e.shPropagate(policy.p2m(), guest, ramRw, frame, mmioRoRanges);
-      }
-    }
-    long old = shadow[slot];
-    if (revalidate && old == sl1e && Pte.isPresent(old)) {
-      ShadowL1e.shadowSetL1e(policy.p2m(), pv.validator(), d.mmuView(), shadow, slot, 0);
-    }
-    int flags = ShadowL1e.shadowSetL1e(policy.p2m(), pv.validator(), d.mmuView(), shadow, slot,
-        sl1e);
-    long now = shadow[slot];
-    if (old != now) {
-      if (Pte.isPresent(old) && frames().isIomemPage(Pte.getMfn(old))) {
-        rmap.remove(Pte.getMfn(old), d.id(), MappingKind.SHADOW_L1, table, slot);
-      }
-      if (Pte.isPresent(now) && frames().isIomemPage(Pte.getMfn(now))) {
-        rmap.add(Pte.getMfn(now), d.id(), MappingKind.SHADOW_L1, table, slot);
-      }
-    }
-    return flags;
+  ShadowPaging shadowPaging() {
+    return shadowPaging;
   }
 
-  private void resyncAllShadows(GuestDomain d) {
-    for (int t = 0; t < d.guestTableCount(); t++) {
-      for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-        resyncShadow(d, t, slot);
-      }
-    }
-  }
-
-  /** Re-derives the shadow entries whose guest entries point at guest frames {@code [gfn, +n)}. */
-  private void resyncShadowsOf(GuestDomain d, long gfn, long n) {
-    for (int t = 0; t < d.guestTableCount(); t++) {
-      long[] guest = d.guestTable(t);
-      for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-        long g = Pte.getMfn(guest[slot]);
-        if (Pte.isPresent(guest[slot]) && g >= gfn && g - gfn < n) {
-          resyncShadow(d, t, slot);
-        }
-      }
-    }
+  P2mPaging p2mPaging() {
+    return p2mPaging;
   }
 
   /**

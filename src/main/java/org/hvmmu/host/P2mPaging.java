@@ -1,0 +1,183 @@
+package org.hvmmu.host;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.hvmmu.mmu.Vcpu;
+import org.hvmmu.p2m.P2mEntry;
+import org.hvmmu.p2m.P2mSetResult;
+import org.hvmmu.p2m.P2mType;
+import org.hvmmu.p2m.RadixP2m;
+import org.hvmmu.x86.PageOrder;
+
+/**
+ * The p2m path of the host: HVM domains' p2m changes ({@code p2m_set_entry}, global re-type, the
+ * hardened re-derivation of one leaf, splitting mmio_direct superpages), the reverse map of their
+ * mmio_direct leaves, and Xen's synchronisation of the vCPUs that walk the p2m (EPT and NPT, the 2-D
+ * path) after each change. {@link Host} delegates here.
+ */
+final class P2mPaging {
+  private final Host host;
+
+  P2mPaging(Host host) {
+    this.host = host;
+  }
+
+  /**
+   * {@code p2m_set_entry} for HVM domain {@code d}. An {@code mmio_direct} superpage the p2m refuses
+   * because read-only frames lie inside is set as 4-KByte entries instead, as Xen's callers retry.
+   *
+   * @param d an HVM domain
+   * @param gfn the first guest frame, aligned to the order
+   * @param mfn the first machine frame, aligned to the order
+   * @param order the page size
+   * @param type the p2m type
+   * @return {@link P2mSetResult#OK} or {@link P2mSetResult#NO_MEMORY}
+   */
+  int setP2mEntry(GuestDomain d, long gfn, long mfn, PageOrder order, P2mType type) {
+    Host.requireAlive(d);
+    RadixP2m p2m = d.p2m();
+    synchronized (d) {
+      P2mEntry old = d.lookup;
+      boolean hadOld = p2m.getEntry(gfn, old);
+      int rc = p2m.setEntry(gfn, mfn, order, type);
+      if (rc == P2mSetResult.RETRY_ORDER_4K) {
+        rc = P2mSetResult.OK;
+        for (long i = 0; i < order.pages() && rc == P2mSetResult.OK; i++) {
+          rc = setP2mEntry(d, gfn + i, mfn + i, PageOrder.ORDER_4K, type);
+        }
+        return rc;
+      }
+      if (rc != P2mSetResult.OK) {
+        return rc;
+      }
+      int mmio = P2mType.MMIO_DIRECT.code(host.policy().p2m().era());
+      if (hadOld && old.typeCode() == mmio && old.order() == PageOrder.ORDER_4K) {
+        host.rmap().remove(old.mfn(), d.id(), MappingKind.P2M_LEAF, gfn, 0);
+      }
+      if (type == P2mType.MMIO_DIRECT && mfn != P2mEntry.INVALID_MFN) {
+        if (order == PageOrder.ORDER_4K) {
+          host.rmap().add(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0);
+        } else {
+          long[] list = d.mmioSuperpages();
+          long[] grown = Arrays.copyOf(list, list.length + 3);
+          grown[list.length] = gfn;
+          grown[list.length + 1] = mfn;
+          grown[list.length + 2] = order.code;
+          d.setMmioSuperpages(grown);
+        }
+      }
+      if (d.mode().shadowed()) {
+        host.shadowPaging().resyncShadowsOf(d, gfn, order.pages());
+      }
+      syncP2m(d);
+      return rc;
+    }
+  }
+
+  /**
+   * {@code p2m_change_type_global} (or EPT's) for domain {@code d}: every leaf of type {@code ot}
+   * becomes {@code nt} and every leaf's flags are re-derived; a shadowed domain's shadows follow.
+   *
+   * @param d an HVM domain
+   * @param ot the old type
+   * @param nt the new type
+   */
+  void changeTypeGlobal(GuestDomain d, P2mType ot, P2mType nt) {
+    synchronized (d) {
+      d.p2m().changeTypeGlobal(ot, nt);
+      if (d.mode().shadowed()) {
+        host.shadowPaging().resyncAllShadows(d);
+      }
+      syncP2m(d);
+    }
+  }
+
+  /** Hardened revocation of one 4K leaf: set it again, which derives its flags anew. */
+  void rederiveLeaf(GuestDomain d, long mfn, long gfn) {
+    synchronized (d) {
+      P2mEntry e = d.lookup;
+      int mmio = P2mType.MMIO_DIRECT.code(host.policy().p2m().era());
+      if (!d.p2m().getEntry(gfn, e) || e.mfn() != mfn || e.typeCode() != mmio
+          || e.order() != PageOrder.ORDER_4K) {
+        host.rmap().remove(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0); // stale: replaced since
+        return;
+      }
+      d.p2m().setEntry(gfn, mfn, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+      if (d.mode().shadowed()) {
+        host.shadowPaging().resyncShadowsOf(d, gfn, 1);
+      }
+      syncP2m(d);
+    }
+  }
+
+  /** Re-maps as 4-KByte entries every mmio_direct superpage of {@code d} that overlaps the range. */
+  void splitMmioSuperpages(GuestDomain d, long first, long last) {
+    synchronized (d) {
+      long[] list = d.mmioSuperpages();
+      List<long[]> split = new ArrayList<>();
+      long[] kept = new long[list.length];
+      int n = 0;
+      for (int i = 0; i < list.length; i += 3) {
+        long pages = PageOrder.fromCode((int) list[i + 2]).pages();
+        long mfn = list[i + 1];
+        if (Long.compareUnsigned(mfn, last) <= 0
+            && Long.compareUnsigned(first, mfn + pages - 1) <= 0) {
+          split.add(new long[] {list[i], mfn, pages});
+        } else {
+          System.arraycopy(list, i, kept, n, 3);
+          n += 3;
+        }
+      }
+      d.setMmioSuperpages(Arrays.copyOf(kept, n));
+      P2mEntry e = new P2mEntry();
+      int mmio = P2mType.MMIO_DIRECT.code(host.policy().p2m().era());
+      for (long[] s : split) {
+        // Page by page: a 4K set inside the superpage made the p2m split it, and the other pages
+        // still map the superpage's frames without a reverse-map record of their own.
+        for (long i = 0; i < s[2]; i++) {
+          if (d.p2m().getEntry(s[0] + i, e) && e.mfn() == s[1] + i && e.typeCode() == mmio) {
+            setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Xen's synchronisation after a p2m change of {@code d} ({@link FlushSwitches#p2mSync()}): EPT's
+   * {@code ept_sync_domain} (INVEPT of the domain's EPTP on every vCPU), NPT's {@code p2m_tlb_flush}
+   * (every vCPU's ASID flushed).
+   */
+  void syncP2m(GuestDomain d) {
+    if (!host.policy().flushes().p2mSync()) {
+      return;
+    }
+    for (GuestVcpu g : d.vcpus()) {
+      Vcpu v = g.cpu();
+      if (d.mode() == PagingMode.HVM_EPT) {
+        v.invept(1, v.eptp());
+      } else if (d.mode() == PagingMode.HVM_NPT) {
+        v.flushGuest();
+      }
+    }
+  }
+
+  /** The machine address of guest-physical {@code gpa} (through the p2m), or -1 if unmapped. */
+  long machineAddress(GuestDomain d, long gpa, int size) {
+    if (((gpa & 0xFFF) + size) > 0x1000) {
+      throw new IllegalArgumentException("guest-physical access of " + size + " bytes at 0x"
+          + Long.toHexString(gpa) + " (expected: within one page)");
+    }
+    if (!d.hasP2m()) {
+      return gpa;
+    }
+    synchronized (d) {
+      P2mEntry e = d.lookup;
+      if (!d.p2m().getEntry(gpa >>> 12, e) || e.mfn() == P2mEntry.INVALID_MFN) {
+        return -1;
+      }
+      return (e.mfn() << 12) | (gpa & 0xFFF);
+    }
+  }
+}
