@@ -285,12 +285,26 @@ final class DemoCommand implements Callable<Integer> {
       String entry = switch (m.kind()) {
         case PV_L1 -> "L1 " + hex(m.where()) + "[" + m.slot() + "]";
         case P2M_LEAF -> "gfn " + hex(m.where());
-        case SHADOW_L1 -> "table " + m.where() + "[" + m.slot() + "]";
+        case SHADOW_L1 -> shadowEntry(d, m.where(), m.slot());
         case TLB -> "page " + hex(m.where());
       };
       rows.add(new Row(domain, kind, entry, m.mfn(), why(seed, m)));
     }
     return rows;
+  }
+
+  /**
+   * A shadow L1 entry as the script knows it: "table N[slot]" when it shadows one of the script's
+   * numbered guest tables, else the guest frame its shadow table shadows.
+   */
+  private static String shadowEntry(GuestDomain d, long shadowTable, int slot) {
+    long frame = d.shadowedFrame(shadowTable);
+    for (int t = 0; t < d.guestTableCount(); t++) {
+      if (d.guestTableFrame(t) == frame) {
+        return "table " + t + "[" + slot + "]";
+      }
+    }
+    return "shadow of " + hex(frame) + "[" + slot + "]";
   }
 
   /** Which seed defects leave mapping {@code m} writable, by the rules of reference 3.6. */

@@ -22,7 +22,8 @@ final class WritableMappings {
    *
    * @param domain the domain
    * @param kind where the entry lives
-   * @param where the PV table's frame, the p2m leaf's guest frame, or the guest table's number
+   * @param where the PV table's frame, the p2m leaf's guest frame, or the shadow L1 table's machine
+   *     frame
    * @param slot the entry's slot (0 for p2m leaves)
    * @param entry the entry
    * @param mfn the frame it maps

@@ -1,15 +1,14 @@
 package org.hvmmu.host;
 
-import java.util.Arrays;
 import org.hvmmu.p2m.RadixP2m;
-import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.Domain;
 
 /**
  * A domain of a {@link Host}: its id, paging mode and the tables through which it maps memory. The
  * PV MMU's view of it ({@link #mmuView()}: privilege, {@code iomem_caps}) serves every mode, since
  * PV tables and shadow entries both go through {@code get_page_from_l1e}; HVM modes add a p2m, and
- * shadow modes the guest's own L1 tables with one shadow table each.
+ * shadow modes a shadow pool: 4-level shadows, in machine frames, of the page tables the guest keeps
+ * in its own memory (see {@code docs/shadow.md}).
  *
  * <p>Made by {@link Host#createDomain}. Changes to its tables go through the host, which keeps its
  * reverse map and invariants; the accessors here only read.
@@ -18,12 +17,11 @@ public final class GuestDomain {
   private final PagingMode mode;
   private final Domain mmuView;
   private final RadixP2m p2m;
-  private long[][] guestTables = new long[0][];
-  private long[][] shadowTables = new long[0][];
-  /** Reusable p2m cursors, used while the domain's monitor is held: no allocation per update. */
-  final org.hvmmu.p2m.P2mEntry lookup = new org.hvmmu.p2m.P2mEntry();
+  /** The shadow pool and state of a shadowed domain (null otherwise). */
+  private ShadowDomain shadow;
 
-  final org.hvmmu.p2m.P2mEntry shadowLookup = new org.hvmmu.p2m.P2mEntry();
+  /** A reusable p2m cursor, used while the domain's monitor is held: no allocation per update. */
+  final org.hvmmu.p2m.P2mEntry lookup = new org.hvmmu.p2m.P2mEntry();
 
   /** mmio_direct superpage leaves: gfn, mfn, order code, triples; few, so kept in a flat list. */
   private long[] mmioSuperpages = new long[0];
@@ -96,34 +94,72 @@ public final class GuestDomain {
   }
 
   /**
-   * The number of guest L1 tables a shadowed domain has.
+   * The number of numbered guest tables a shadowed domain has ({@link Host#newGuestTable}: guest L1
+   * tables in its memory, shadowed on its vCPU's page faults).
    *
-   * @return 0 for modes without shadows
+   * @return 0 for modes without shadows, and before the first table
    */
   public int guestTableCount() {
-    return guestTables.length;
+    return shadow == null ? 0 : shadow.paging.guestTableCount(this);
   }
 
   /**
-   * Entry {@code slot} of the guest's own L1 table {@code table} (shadow modes).
+   * The guest frame holding numbered guest table {@code table} (a machine frame; for HVM also the
+   * guest frame number, the host giving RAM at gfn = mfn).
+   *
+   * @param table a table number below {@link #guestTableCount()}
+   * @return the frame
+   */
+  public long guestTableFrame(int table) {
+    return paging(table).guestTableFrame(this, table);
+  }
+
+  /**
+   * Entry {@code slot} of the guest's own numbered L1 table {@code table}, read from its memory.
    *
    * @param table a table number below {@link #guestTableCount()}
    * @param slot 0 to 511
-   * @return the guest's entry
+   * @return the guest's entry (with the accessed and dirty bits Xen's walks set)
    */
   public long guestEntry(int table, int slot) {
-    return guestTables[checkTable(table)][slot];
+    return paging(table).guestEntry(this, table, slot);
   }
 
   /**
-   * Entry {@code slot} of the shadow of guest table {@code table}.
+   * The shadow of entry {@code slot} of numbered guest table {@code table}: entry {@code slot} of
+   * the shadow L1 table of the table's frame, in machine memory.
    *
    * @param table a table number below {@link #guestTableCount()}
    * @param slot 0 to 511
-   * @return the shadow entry
+   * @return the shadow entry; 0 while the table has no shadow
    */
   public long shadowEntry(int table, int slot) {
-    return shadowTables[checkTable(table)][slot];
+    return paging(table).shadowEntry(this, table, slot);
+  }
+
+  /**
+   * What the shadow page at machine frame {@code shadowMfn} shadows: the machine frame of a guest
+   * table (for an L1 to L4 shadow), or the first guest frame of a guest 2-MByte page (for the shadow
+   * L1 that splits it).
+   *
+   * @param shadowMfn a machine frame
+   * @return the frame, or -1 if {@code shadowMfn} is not a shadow page of this domain
+   */
+  public long shadowedFrame(long shadowMfn) {
+    if (shadow == null) {
+      return -1;
+    }
+    synchronized (this) {
+      int page = shadow.pageOf(shadowMfn);
+      if (page < 0) {
+        return -1;
+      }
+      byte type = shadow.type[page];
+      if (type == ShadowDomain.FL1) {
+        return shadow.fl1Base[page];
+      }
+      return type >= ShadowDomain.L1 && type <= ShadowDomain.L4 ? shadow.backer[page] : -1;
+    }
   }
 
   /**
@@ -169,21 +205,20 @@ public final class GuestDomain {
     crashed = true;
   }
 
-  int newGuestTable() {
-    int n = guestTables.length;
-    guestTables = Arrays.copyOf(guestTables, n + 1);
-    shadowTables = Arrays.copyOf(shadowTables, n + 1);
-    guestTables[n] = new long[Pte.ENTRIES_PER_TABLE];
-    shadowTables[n] = new long[Pte.ENTRIES_PER_TABLE];
-    return n;
+  ShadowDomain shadow() {
+    return shadow;
   }
 
-  long[] guestTable(int table) {
-    return guestTables[checkTable(table)];
+  void setShadow(ShadowDomain value) {
+    this.shadow = value;
   }
 
-  long[] shadowTable(int table) {
-    return shadowTables[checkTable(table)];
+  private ShadowPaging paging(int table) {
+    if (shadow == null) {
+      throw new IllegalArgumentException(
+          "guest table " + table + " of " + this + " (expected: a shadowed domain)");
+    }
+    return shadow.paging;
   }
 
   long[] mmioSuperpages() {
@@ -192,14 +227,6 @@ public final class GuestDomain {
 
   void setMmioSuperpages(long[] triples) {
     mmioSuperpages = triples;
-  }
-
-  private int checkTable(int table) {
-    if (table < 0 || table >= guestTables.length) {
-      throw new IllegalArgumentException("guest table " + table + " of " + this + " (expected: 0 to "
-          + (guestTables.length - 1) + ")");
-    }
-    return table;
   }
 
   @Override

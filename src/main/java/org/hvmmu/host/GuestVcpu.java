@@ -2,9 +2,10 @@ package org.hvmmu.host;
 
 import java.util.Objects;
 import org.hvmmu.mmu.Access;
+import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
-import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.Vcpu;
+import org.hvmmu.mmu.xen.GuestRegisters;
 
 /**
  * A vCPU of a {@link GuestDomain}: the MMU layer's {@link Vcpu} (control registers, TLBs and caches,
@@ -15,7 +16,7 @@ import org.hvmmu.mmu.Vcpu;
  *
  * <pre>{@code
  * GuestVcpu v = host.createVcpu(hvmGuest);
- * v.cpu().loadState(cr0, cr3, cr4, efer);        // the guest's own registers
+ * v.loadGuestState(cr0, cr3, cr4, efer);        // the guest's own registers
  * long value = v.read(la, 8, Access.USER);
  * if (v.lastFault() != 0) { ... Fault.describe(v.lastFault()) ... }
  * }</pre>
@@ -23,28 +24,71 @@ import org.hvmmu.mmu.Vcpu;
  * <p>Like its {@link Vcpu}, a guest vCPU belongs to one thread.
  */
 public final class GuestVcpu {
-  /** How often one access may be retried after the hypervisor fixed a fault (a shadow built). */
+  /**
+   * How often one access may be retried after the hypervisor fixed a fault (a shadow built). A
+   * hypervisor that reports a fix the processor does not see ends here, and the access returns the
+   * processor's fault. (The shadow code recognises the case itself, a write to read-only MMIO on
+   * which Xen would re-enter the guest at the same instruction for ever, and ends it at once.)
+   */
   static final int MAX_RETRIES = 16;
 
   private final GuestDomain domain;
   private final int index;
   private final Vcpu cpu;
   private FaultHandler handler;
+  private GuestControl control;
   private long lastFault;
 
   /**
    * What the hypervisor does with a fault the hardware raised before the guest sees it: a shadow
-   * page fault builds the missing shadow entries, an EPT violation on an emulated page is emulated.
+   * page fault builds the missing shadow entries, a store into a guest page table is emulated, an
+   * EPT violation on an emulated page is emulated.
    */
   @FunctionalInterface
   interface FaultHandler {
+    /** Retry the access: the hypervisor fixed what made the hardware fault (a shadow built). */
+    long RETRY = 0;
+
     /**
-     * Handles {@code fault}, raised by {@code v}'s hardware for an access of kind {@code access} to
-     * {@code la}.
-     *
-     * @return 0 to retry the access (the hypervisor fixed it), or the fault the guest sees
+     * The access is complete and must not be retried: the hypervisor performed the store itself
+     * (an emulated write to a guest page table) or discarded it (a write to read-only memory Xen
+     * skips). Only for stores.
      */
-    long handle(GuestVcpu v, long fault, long la, int access);
+    long EMULATED = 1;
+
+    /**
+     * Handles {@code fault}, raised by {@code v}'s hardware for an access of kind {@code access} at
+     * {@code la} (for a #PF the faulting address itself is {@code v.cpu().cr2()}: a split access's
+     * second page).
+     *
+     * @param v the vCPU
+     * @param fault the hardware's fault
+     * @param la the access's linear address
+     * @param access {@link Access} bits ({@link Access#WRITE} for a store)
+     * @param size 1 to 8 for a load or a store; 0 for a translation ({@link GuestVcpu#translate}),
+     *     which carries no data and so cannot be emulated
+     * @param value the value a store writes (0 otherwise)
+     * @return {@link #RETRY}, {@link #EMULATED} (stores only), or the fault the guest sees
+     *     (negative)
+     */
+    long handle(GuestVcpu v, long fault, long la, int access, int size, long value);
+  }
+
+  /**
+   * Where the guest's own control registers live apart from the processor's: under shadow paging
+   * the processor runs on the shadows (its CR3 is the shadow of the guest's top-level table) and
+   * the hypervisor keeps the guest's CR0, CR3, CR4 and EFER.
+   */
+  interface GuestControl {
+    /**
+     * The guest loads its control registers (MOV to CR0/CR3/CR4, WRMSR EFER).
+     *
+     * @return 0 or a negated errno
+     */
+    long loadGuestState(GuestVcpu v, long cr0, long cr3, long cr4, long efer);
+
+    /** The guest's registers as its page walks read them. */
+    GuestRegisters guestRegisters(GuestVcpu v);
   }
 
   GuestVcpu(GuestDomain domain, int index, Vcpu cpu) {
@@ -55,6 +99,66 @@ public final class GuestVcpu {
 
   void setFaultHandler(FaultHandler handler) {
     this.handler = handler;
+  }
+
+  FaultHandler faultHandler() {
+    return handler;
+  }
+
+  void setGuestControl(GuestControl control) {
+    this.control = control;
+  }
+
+  GuestControl guestControl() {
+    return control;
+  }
+
+  /**
+   * The guest loads its control registers. For a vCPU on EPT, NPT or PV tables they are the
+   * processor's ({@link Vcpu#loadState}); for a shadowed domain's vCPU the hypervisor keeps them and
+   * points the processor's CR3 at the shadow of the guest's top-level table, building it if needed
+   * (Xen's {@code sh_update_cr3}); the hypervisor's shadows serve 4-level guests only, so until the
+   * guest loads 4-level paging every access faults.
+   *
+   * @param cr0 the guest's CR0
+   * @param cr3 the guest's CR3 (a guest-physical address for HVM, a machine address for PV)
+   * @param cr4 the guest's CR4
+   * @param efer the guest's EFER
+   * @return 0, the processor's fault for a hardware load, or a negated errno ({@code -EINVAL} for
+   *     a top-level table outside the guest's RAM: Xen crashes an HVM guest then)
+   */
+  public long loadGuestState(long cr0, long cr3, long cr4, long efer) {
+    return control != null ? control.loadGuestState(this, cr0, cr3, cr4, efer)
+        : cpu.loadState(cr0, cr3, cr4, efer);
+  }
+
+  /**
+   * The guest's MOV to CR3: {@link Vcpu#writeCr3}, or for a shadowed domain {@link
+   * #loadGuestState} with the guest's other registers unchanged.
+   *
+   * @param cr3 the new CR3
+   * @return 0, the processor's fault, or a negated errno
+   */
+  public long writeGuestCr3(long cr3) {
+    if (control == null) {
+      return cpu.writeCr3(cr3);
+    }
+    GuestRegisters r = control.guestRegisters(this);
+    return control.loadGuestState(this, r.cr0(), cr3, r.cr4(), r.efer());
+  }
+
+  /**
+   * The guest's own registers: the processor's, or for a shadowed domain the ones the hypervisor
+   * keeps (the processor's then hold the shadows).
+   *
+   * @return a new record
+   */
+  public GuestRegisters guestRegisters() {
+    if (control != null) {
+      return control.guestRegisters(this);
+    }
+    return new GuestRegisters(cpu.cr0(), cpu.cr3(), cpu.cr4(), cpu.efer(),
+        cpu.alignmentCheck() ? ControlRegisters.RFLAGS_AC : 0, cpu.pkru(), cpu.pkrs());
   }
 
   /**
@@ -100,22 +204,27 @@ public final class GuestVcpu {
         lastFault = fault;
         return value;
       }
-      fault = handler.handle(this, fault, faultAddress(la), access);
-      if (fault != 0) {
-        lastFault = fault;
+      long r = handler.handle(this, fault, la, access, size, 0);
+      if (r == FaultHandler.EMULATED) {
+        throw new IllegalStateException("a fault handler emulated a load at 0x"
+            + Long.toHexString(la) + " (expected: emulation of stores only)");
+      }
+      if (r != FaultHandler.RETRY) {
+        lastFault = r;
         return 0;
       }
     }
   }
 
   /**
-   * A guest store: {@link Vcpu#write}.
+   * A guest store: {@link Vcpu#write}; the hypervisor may emulate it (a store into a guest page
+   * table under shadow paging) or discard it (a write to read-only RAM).
    *
    * @param la the linear address
    * @param size 1, 2, 4 or 8
    * @param value the value
    * @param access {@link Access} bits (WRITE is added)
-   * @return 0 or the fault
+   * @return 0 (also when the hypervisor emulated or discarded the store) or the fault
    */
   public long write(long la, int size, long value, int access) {
     for (int tries = 0; ; tries++) {
@@ -124,10 +233,14 @@ public final class GuestVcpu {
         lastFault = fault;
         return fault;
       }
-      fault = handler.handle(this, fault, faultAddress(la), access | Access.WRITE);
-      if (fault != 0) {
-        lastFault = fault;
-        return fault;
+      long r = handler.handle(this, fault, la, access | Access.WRITE, size, value);
+      if (r == FaultHandler.EMULATED) {
+        lastFault = 0;
+        return 0;
+      }
+      if (r != FaultHandler.RETRY) {
+        lastFault = r;
+        return r;
       }
     }
   }
@@ -145,11 +258,13 @@ public final class GuestVcpu {
   }
 
   /**
-   * A translation, as {@link Vcpu#translate}, with the hypervisor handling the faults it handles.
+   * A translation, as {@link Vcpu#translate}, with the hypervisor handling the faults it handles. A
+   * write the hypervisor would emulate rather than let the processor perform (a store into a guest
+   * page table under shadow paging) has no translation: the processor's fault comes back.
    *
    * @param la the linear address
    * @param access {@link Access} bits
-   * @return the machine address, or the fault the guest sees
+   * @return the machine address, or the fault the guest sees (or the processor's, as above)
    */
   public long translate(long la, int access) {
     for (int tries = 0; ; tries++) {
@@ -157,9 +272,9 @@ public final class GuestVcpu {
       if (r >= 0 || handler == null || tries == MAX_RETRIES) {
         return r;
       }
-      r = handler.handle(this, r, la, access);
-      if (r != 0) {
-        return r;
+      long h = handler.handle(this, r, la, access, 0, 0);
+      if (h != FaultHandler.RETRY) {
+        return h == FaultHandler.EMULATED ? r : h;
       }
     }
   }
@@ -171,12 +286,6 @@ public final class GuestVcpu {
    */
   public long lastFault() {
     return lastFault;
-  }
-
-  /** The address a fault concerns: CR2 for a page fault (the second page of a split access). */
-  private long faultAddress(long la) {
-    long fault = cpu.lastFault();
-    return fault != 0 && Fault.kindCode(fault) == FaultKind.PAGE_FAULT.code() ? cpu.cr2() : la;
   }
 
   @Override

@@ -220,6 +220,9 @@ public final class Host {
         p2m.inMachineMemory(machine, xenHeap.allocate(p2mTablePages));
       }
       GuestDomain d = new GuestDomain(mode, view, p2m);
+      if (mode.shadowed()) {
+        shadowPaging.attach(d, xenHeap); // its shadow pool, from Xen's heap
+      }
       domains[id] = d;
       return d;
     } finally {
@@ -395,6 +398,9 @@ public final class Host {
         default -> { }
       }
       GuestVcpu g = new GuestVcpu(d, d.vcpuCount(), v);
+      if (d.mode().shadowed()) {
+        shadowPaging.attachVcpu(g); // runs on the shadows; the guest's registers kept apart
+      }
       d.addVcpu(g);
       return g;
     } finally {
@@ -437,6 +443,9 @@ public final class Host {
     long ma = p2mPaging.machineAddress(d, gpa, size);
     if (ma >= 0) {
       machine.write(ma, size, value);
+      if (d.mode().shadowed()) {
+        shadowPaging.guestPhysicalWritten(d, ma, size); // a shadowed guest table: shadows follow
+      }
     }
   }
 
@@ -674,12 +683,7 @@ public final class Host {
       }
       synchronized (d) {
         if (d.mode().shadowed()) {
-          for (int t = 0; t < d.guestTableCount(); t++) {
-            java.util.Arrays.fill(d.guestTable(t), 0);
-            for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-              shadowPaging.resyncShadow(d, t, slot);
-            }
-          }
+          shadowPaging.teardown(d);
         }
         if (d.hasP2m()) {
           d.p2m().teardown();
@@ -783,14 +787,7 @@ public final class Host {
           }
         }
         case P2M_LEAF -> p2mPaging.rederiveLeaf(d, mfn, where);
-        case SHADOW_L1 -> {
-          synchronized (d) {
-            shadowPaging.resyncShadow(d, (int) where, slot, true);
-          }
-          if (policy.flushes().shadowFlush()) {
-            flushDomain(d);
-          }
-        }
+        case SHADOW_L1 -> shadowPaging.revoke(d, mfn, where, slot); // re-derive, then flush
       }
       return true;
     });
@@ -902,25 +899,34 @@ public final class Host {
   // ---- shadowed guests ---------------------------------------------------------------------------
 
   /**
-   * Creates a guest L1 table of shadowed domain {@code d} (all entries not present) and its shadow.
+   * Creates a numbered guest L1 table of shadowed domain {@code d} (all entries not present): a
+   * frame of its RAM that its page tables link in, mapping 2 MiB of its address space, written by
+   * its own stores and shadowed on its page faults (a thin layer over the shadow path; see {@code
+   * docs/shadow.md}). The first table also builds the guest's 4-level tree in its RAM (its highest
+   * free frames) and a vCPU that runs on it.
    *
-   * @param d a shadowed domain
+   * @param d a shadowed domain with RAM
    * @return the table's number
+   * @throws IllegalArgumentException if {@code d} is not shadowed
+   * @throws IllegalStateException if {@code d} has crashed or has no free RAM frame left
    */
   public int newGuestTable(GuestDomain d) {
     return shadowPaging.newGuestTable(d);
   }
 
   /**
-   * Shadowed domain {@code d} writes entry {@code slot} of its guest table {@code table}; the shadow
-   * entry is derived from it ({@code _sh_propagate}) and installed ({@code shadow_set_l1e}). The
+   * Shadowed domain {@code d} writes entry {@code slot} of its guest table {@code table} with an
+   * ordinary store (which Xen emulates once the table is shadowed, re-deriving the shadow entry),
+   * invalidates the address the entry maps and touches it with the access the entry allows, which
+   * builds the shadow entry on the page fault ({@code _sh_propagate}, {@code shadow_set_l1e}). The
    * entry's frame number is a guest frame (looked up in the p2m) for HVM, a machine frame for PV.
    *
    * @param d a shadowed domain
    * @param table its guest table
    * @param slot 0 to 511
    * @param guestEntry the guest's entry
-   * @return {@code shadow_set_l1e}'s flags ({@link ShadowL1e#SHADOW_SET_ERROR} when refused)
+   * @return the flags of the {@code shadow_set_l1e} calls on the entry's shadow, ORed (0 if it did
+   *     not change; {@link ShadowL1e#SHADOW_SET_ERROR} when refused)
    */
   public int shadowWrite(GuestDomain d, int table, int slot, long guestEntry) {
     return shadowPaging.shadowWrite(d, table, slot, guestEntry);

@@ -113,7 +113,8 @@ public final class HostInvariants {
       String place = switch (kind) {
         case PV_L1 -> "L1 table 0x" + Long.toHexString(where) + "[" + slot + "]";
         case P2M_LEAF -> "p2m leaf gfn 0x" + Long.toHexString(where) + " (order " + slot + ")";
-        case SHADOW_L1 -> "shadow of guest table " + where + "[" + slot + "]";
+        case SHADOW_L1 -> "shadow L1 0x" + Long.toHexString(where) + "[" + slot + "] (of 0x"
+            + Long.toHexString(d.shadowedFrame(where)) + ")";
         case TLB -> "cached translation 0x" + Long.toHexString(where);
       };
       out.add(new Violation(WRITABLE_READ_ONLY_MMIO, d.id(), kind, where, slot, entry, mfn,
@@ -131,7 +132,7 @@ public final class HostInvariants {
      * @param domain the domain that holds it
      * @param kind where the entry lives
      * @param where the PV table's frame, the guest frame (of this 4-KByte page, for a superpage
-     *     leaf), or the guest table's number
+     *     leaf), or the shadow L1 table's machine frame
      * @param slot the entry's slot, or the p2m leaf's order code
      * @param entry the entry
      * @param mfn the frame it maps (this 4-KByte frame, for a superpage leaf)
@@ -181,14 +182,11 @@ public final class HostInvariants {
         });
       }
       if (d.mode().shadowed()) {
-        for (int t = 0; t < d.guestTableCount(); t++) {
-          for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-            long sl1e = d.shadowEntry(t, slot);
-            if (Pte.isPresentWritable(sl1e) && frames.containsSingleton(Pte.getMfn(sl1e))) {
-              visitor.visit(d, MappingKind.SHADOW_L1, t, slot, sl1e, Pte.getMfn(sl1e));
-            }
+        d.shadow().paging.forEachShadowL1e(d, (sl1, slot, sl1e) -> {
+          if (Pte.isPresentWritable(sl1e) && frames.containsSingleton(Pte.getMfn(sl1e))) {
+            visitor.visit(d, MappingKind.SHADOW_L1, sl1, slot, sl1e, Pte.getMfn(sl1e));
           }
-        }
+        });
       }
     }
   }
@@ -232,10 +230,9 @@ public final class HostInvariants {
   public static void counts(Host host, List<Violation> out) {
     ReferenceHolders shadows = visitor -> {
       for (GuestDomain d : host.domains()) {
-        for (int t = 0; t < d.guestTableCount(); t++) {
-          for (int slot = 0; slot < Pte.ENTRIES_PER_TABLE; slot++) {
-            visitor.entry(d.mmuView(), d.shadowEntry(t, slot));
-          }
+        if (d.mode().shadowed()) {
+          d.shadow().paging.forEachShadowL1e(d,
+              (table, slot, sl1e) -> visitor.entry(d.mmuView(), sl1e));
         }
       }
     };

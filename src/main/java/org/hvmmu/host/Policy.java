@@ -1,6 +1,7 @@
 package org.hvmmu.host;
 
 import java.util.Objects;
+import org.hvmmu.mmu.xen.GuestWalkSwitches;
 import org.hvmmu.p2m.P2mSwitches;
 import org.hvmmu.pci.msix.MsixSwitches;
 import org.hvmmu.x86.pv.PvSwitches;
@@ -24,23 +25,27 @@ import org.hvmmu.x86.pv.PvSwitches;
  *     in every domain, through the host's reverse map, touching only those entries
  * @param flushes the TLB flushes Xen issues after changing entries vCPUs may cache ({@link
  *     FlushSwitches}; Xen's in both presets)
+ * @param guestWalk Xen's software walk of the guest's page tables, {@code guest_walk_tables}, as the
+ *     shadow code's page-fault handler runs it ({@link GuestWalkSwitches}: the seed's missing-flags
+ *     walk or today's error-code walk with reserved bits, SMEP, SMAP and protection keys)
  */
 public record Policy(
     PvSwitches pv,
     P2mSwitches p2m,
     MsixSwitches msix,
     boolean revokeExistingMappings,
-    FlushSwitches flushes) {
+    FlushSwitches flushes,
+    GuestWalkSwitches guestWalk) {
 
   /** The seed exactly. */
   public static final Policy SEED_2010 =
       new Policy(PvSwitches.SEED_2010, P2mSwitches.SEED_2010, MsixSwitches.SEED_2010, false,
-          FlushSwitches.XEN);
+          FlushSwitches.XEN, GuestWalkSwitches.SEED_2010);
 
   /** Every defect fixed: the default. */
   public static final Policy HARDENED =
       new Policy(PvSwitches.HARDENED, P2mSwitches.HARDENED, MsixSwitches.HARDENED, true,
-          FlushSwitches.XEN);
+          FlushSwitches.XEN, GuestWalkSwitches.HARDENED);
 
   /**
    * Checks the arguments.
@@ -50,6 +55,7 @@ public record Policy(
    * @param msix the MSI-X switches
    * @param revokeExistingMappings whether existing mappings lose write access
    * @param flushes the flushes
+   * @param guestWalk the guest walk
    * @throws NullPointerException if a switch record is null
    */
   public Policy {
@@ -57,6 +63,7 @@ public record Policy(
     Objects.requireNonNull(p2m, "p2m");
     Objects.requireNonNull(msix, "msix");
     Objects.requireNonNull(flushes, "flushes");
+    Objects.requireNonNull(guestWalk, "guestWalk");
   }
 
   /**
@@ -66,7 +73,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withPv(PvSwitches value) {
-    return new Policy(value, p2m, msix, revokeExistingMappings, flushes);
+    return new Policy(value, p2m, msix, revokeExistingMappings, flushes, guestWalk);
   }
 
   /**
@@ -76,7 +83,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withP2m(P2mSwitches value) {
-    return new Policy(pv, value, msix, revokeExistingMappings, flushes);
+    return new Policy(pv, value, msix, revokeExistingMappings, flushes, guestWalk);
   }
 
   /**
@@ -86,7 +93,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withMsix(MsixSwitches value) {
-    return new Policy(pv, p2m, value, revokeExistingMappings, flushes);
+    return new Policy(pv, p2m, value, revokeExistingMappings, flushes, guestWalk);
   }
 
   /**
@@ -96,7 +103,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withRevokeExistingMappings(boolean value) {
-    return new Policy(pv, p2m, msix, value, flushes);
+    return new Policy(pv, p2m, msix, value, flushes, guestWalk);
   }
 
   /**
@@ -106,6 +113,16 @@ public record Policy(
    * @return a new policy
    */
   public Policy withFlushes(FlushSwitches value) {
-    return new Policy(pv, p2m, msix, revokeExistingMappings, value);
+    return new Policy(pv, p2m, msix, revokeExistingMappings, value, guestWalk);
+  }
+
+  /**
+   * This policy with another guest walk.
+   *
+   * @param value the new switches
+   * @return a new policy
+   */
+  public Policy withGuestWalk(GuestWalkSwitches value) {
+    return new Policy(pv, p2m, msix, revokeExistingMappings, flushes, value);
   }
 }

@@ -192,21 +192,22 @@ class HostSeedHolesPropertyTest {
   void pinnedShadowNoOp() {
     // pvs2 is PV in shadow mode: every frame has type ram_rw, so _sh_propagate keeps R/W and only
     // shadow_set_l1e's use of the validator's verdict can make a read-only frame read-only.
-    // assign: pvs2 may map the BAR frames. shadow write P RW of 0xe0840 (not protected yet):
-    //   seed switch: the verdict is dropped: 0xe0840003; hardened: the XSA-154 verdict makes the WB
-    //   MMIO mapping UC (PCD PWT): 0xe0840003 ^ 0x18 = 0xe084001b.
+    // assign: pvs2 may map the BAR frames. shadow write P RW of 0xe0840 (not protected yet): the
+    //   guest's store, then its write touch, whose walk sets A and D in the guest entry (0x63):
+    //   seed switch: the verdict is dropped: 0xe0840063; hardened: the XSA-154 verdict makes the WB
+    //   MMIO mapping UC (PCD PWT): 0xe0840063 ^ 0x18 = 0xe084007b.
     // prepare: 0xe0840 and 0xe0842 become read-only and the shadow entry is revoked through the
-    //   reverse map: the seed switch drops the verdict again (0xe0840003, still writable); hardened
-    //   re-derives P RW and flips R/W and the cache bits: 0xe0840003 ^ 0x1a = 0xe0840019.
+    //   reverse map: the seed switch drops the verdict again (0xe0840063, still writable); hardened
+    //   re-derives P RW A D and flips R/W and the cache bits: 0xe0840063 ^ 0x1a = 0xe0840079.
     for (Policy policy : List.of(SHADOW_NO_OP, HARDENED)) {
       Host host = nic(policy).build();
       HostDevice dev = host.devices().get(0);
       GuestDomain pvs = host.domain(2);
       assertEquals(0, host.assignDevice(dev, pvs));
       host.shadowWrite(pvs, 0, 0, Pte.fromMfn(TABLE, 0x3));
-      assertEquals(policy == HARDENED ? 0xe084001bL : 0xe0840003L, pvs.shadowEntry(0, 0));
+      assertEquals(policy == HARDENED ? 0xe084007bL : 0xe0840063L, pvs.shadowEntry(0, 0));
       assertEquals(0, host.prepareMsix(dev).rc());
-      assertEquals(policy == HARDENED ? 0xe0840019L : 0xe0840003L, pvs.shadowEntry(0, 0));
+      assertEquals(policy == HARDENED ? 0xe0840079L : 0xe0840063L, pvs.shadowEntry(0, 0));
       assertEquals(policy == HARDENED ? 0 : 1, HostInvariants.check(host).size());
     }
   }
@@ -216,17 +217,17 @@ class HostSeedHolesPropertyTest {
     // Found by HostPropertyTest under HARDENED (seed 0x8709f8e65dd12901) before Host re-validated
     // unchanged shadow entries: assign dev pvs2; shadow pvs2 0 0 pte(0xe0840, P RW PCD); msix
     // prepare dev. P RW PCD is UC- (PAT index 2), which XSA-154 leaves alone, so the entry is
-    // installed as 0xe0840013; at prepare it re-derives to the same value, and shadow_set_l1e does
-    // nothing for an unchanged entry. Revocation must drop it and validate it again: R/W flipped,
-    // 0xe0840013 ^ 0x2 = 0xe0840011.
+    // installed as 0xe0840073 (the write touch's walk set A and D); at prepare it re-derives to the
+    // same value, and shadow_set_l1e does nothing for an unchanged entry. Revocation must drop it and
+    // validate it again: R/W flipped, 0xe0840073 ^ 0x2 = 0xe0840071.
     Host host = nic(HARDENED).build();
     HostDevice dev = host.devices().get(0);
     GuestDomain pvs = host.domain(2);
     assertEquals(0, host.assignDevice(dev, pvs));
     host.shadowWrite(pvs, 0, 0, Pte.fromMfn(TABLE, 0x13));
-    assertEquals(0xe0840013L, pvs.shadowEntry(0, 0));
+    assertEquals(0xe0840073L, pvs.shadowEntry(0, 0));
     assertEquals(0, host.prepareMsix(dev).rc());
-    assertEquals(0xe0840011L, pvs.shadowEntry(0, 0));
+    assertEquals(0xe0840071L, pvs.shadowEntry(0, 0));
     assertEquals(List.of(), HostInvariants.check(host));
   }
 

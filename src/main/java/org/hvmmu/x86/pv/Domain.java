@@ -20,6 +20,8 @@ public final class Domain {
   private final RangeSet iomemCaps;
   private final RangeSet ioportCaps;
   private volatile int assignedDeviceCount;
+  private final PvVcpu[] vcpus = new PvVcpu[PvVcpu.MAX_VCPUS];
+  private volatile long vcpuMask;
 
   Domain(int id, boolean privileged, GuestType guestType) {
     this.id = id;
@@ -58,6 +60,21 @@ public final class Domain {
    */
   public GuestType guestType() {
     return guestType;
+  }
+
+  /**
+   * Xen's {@code HYPERVISOR_COMPAT_VIRT_START(d)} ({@code d->arch.pv.hv_compat_vstart}): where
+   * Xen's part of a 32-on-64 guest's address space starts. Xen sets it to {@link
+   * PvMmuAbi#HYPERVISOR_COMPAT_VIRT_START} (0xF5800000) when the domain becomes 32-on-64 ({@code
+   * switch_compat}); only a 32-bit dom0 may ask for a lower value through its ELF notes, which the
+   * model does not build, so every {@link GuestType#PV32} domain has the default. It decides which
+   * slots of the L2 in slot 3 of its L3 tables are the guest's: those below {@code
+   * l2_table_offset} of this address, slot 428.
+   *
+   * @return 0xF5800000 for a 32-on-64 domain, 0 for the others (Xen leaves the field zero)
+   */
+  public long hypervisorCompatVirtStart() {
+    return guestType == GuestType.PV32 ? PvMmuAbi.HYPERVISOR_COMPAT_VIRT_START : 0;
   }
 
   /**
@@ -121,6 +138,45 @@ public final class Domain {
         || !ioportCaps.isEmpty()
         || assignedDeviceCount != 0
         || guestType == GuestType.HVM;
+  }
+
+  /**
+   * The PV vCPU with id {@code id}, made by {@link PvMmu#createVcpu}.
+   *
+   * @param id 0 to {@link PvVcpu#MAX_VCPUS} - 1
+   * @return the vCPU, or null if the domain has none with that id
+   * @throws IllegalArgumentException if {@code id} is out of range
+   */
+  public PvVcpu vcpu(int id) {
+    checkVcpuId(id);
+    return vcpus[id];
+  }
+
+  /**
+   * Every vCPU of the domain as a vCPU set (bit {@code i} for vCPU {@code i}): the model's {@code
+   * d->dirty_cpumask}, which counts every vCPU as possibly holding translations.
+   *
+   * @return the mask, 0 if the domain has no vCPU
+   */
+  public long vcpuMask() {
+    return vcpuMask;
+  }
+
+  /** Registers a vCPU; the caller serialises creation. */
+  void addVcpu(PvVcpu v) {
+    if (vcpus[v.id()] != null) {
+      throw new IllegalArgumentException("vcpu id: " + v.id() + " (expected: unused, but "
+          + this + " has it)");
+    }
+    vcpus[v.id()] = v;
+    vcpuMask |= v.mask();
+  }
+
+  static void checkVcpuId(int id) {
+    if (id < 0 || id >= PvVcpu.MAX_VCPUS) {
+      throw new IllegalArgumentException("vcpu id: " + id + " (expected: 0 to "
+          + (PvVcpu.MAX_VCPUS - 1) + ")");
+    }
   }
 
   @Override

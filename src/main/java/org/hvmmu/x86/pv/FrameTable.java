@@ -7,6 +7,7 @@ import static org.hvmmu.x86.pv.PageInfo.PGC_COUNT_MASK;
 import static org.hvmmu.x86.pv.PageInfo.PGC_XEN_HEAP;
 import static org.hvmmu.x86.pv.PageInfo.PGT_COUNT_MASK;
 import static org.hvmmu.x86.pv.PageInfo.PGT_LOCKED;
+import static org.hvmmu.x86.pv.PageInfo.PGT_PAE_XEN_L2;
 import static org.hvmmu.x86.pv.PageInfo.PGT_PINNED;
 import static org.hvmmu.x86.pv.PageInfo.PGT_TYPE_MASK;
 import static org.hvmmu.x86.pv.PageInfo.PGT_VALIDATED;
@@ -47,6 +48,11 @@ public final class FrameTable {
   private final long[] countInfo;
   private final long[] typeInfo;
   private final int[] owner;
+  /**
+   * Xen's {@code linear_pt_count} (an {@code int16_t}): positive, the number of linear entries the
+   * table holds; negative, the number of other same-level tables that map it linearly.
+   */
+  private final int[] linearPtCount;
   /** The machine memory that holds every frame's contents: the table's entries are views of it. */
   private final PhysicalMemory memory;
   private static final VarHandle ENTRY =
@@ -89,6 +95,7 @@ public final class FrameTable {
     countInfo = new long[n];
     typeInfo = new long[n];
     owner = new int[n];
+    linearPtCount = new int[n];
     Arrays.fill(owner, DomainIds.OWNER_NONE);
   }
 
@@ -218,6 +225,18 @@ public final class FrameTable {
   }
 
   /**
+   * Whether the frame is a live page table of {@code type}: typed so, validated, and in use.
+   *
+   * @param mfn a valid frame
+   * @param type L1 to L4
+   * @return true if its entries are live
+   */
+  public boolean isLiveTable(long mfn, PageType type) {
+    long x = typeInfo(mfn);
+    return PageInfo.type(x) == type && (x & PGT_VALIDATED) != 0 && (x & PGT_COUNT_MASK) != 0;
+  }
+
+  /**
    * Xen's {@code is_xen_heap_page}.
    *
    * @param mfn a valid frame
@@ -321,6 +340,7 @@ public final class FrameTable {
           + DomainIds.name(owner[i]) + " (expected: free)");
     }
     typeInfo[i] = 0;
+    linearPtCount[i] = 0;
     clearContents(mfn);
     LONGS.setVolatile(countInfo, i, count);
     INTS.setRelease(owner, i, ownerId);
@@ -398,7 +418,9 @@ public final class FrameTable {
   /**
    * Xen's {@code get_page_type}: takes a type reference for {@code type}. A frame whose type count is
    * 0 may change type; a page-table type is then validated entry by entry (for an L1 table, Xen's
-   * {@code alloc_l1_table}) before the reference counts. A frame in use as another type is refused.
+   * {@code alloc_l1_table}; L2 to L4 validate the tables below them in turn) before the reference
+   * counts. A frame in use as another type is refused. A frame another thread is validating as
+   * {@code type} is waited for, as Xen spins.
    *
    * @param mfn a valid frame on which the caller holds a general reference
    * @param type the type wanted
@@ -406,8 +428,23 @@ public final class FrameTable {
    *     overflow, or the validation's error
    */
   public int getPageType(long mfn, PageType type) {
+    return getPageType(mfn, type, false);
+  }
+
+  /**
+   * {@link #getPageType(long, PageType)} with Xen's {@code PGT_pae_xen_l2} flag as part of the type
+   * wanted, as {@code alloc_l3_table} asks for the L2 in slot 3 of a 32-on-64 guest's L3: the flag
+   * must match a frame in use (an L2 in use without it, or with it, is another type), and a frame
+   * taking the type from count 0 gets it set before it is validated, so that its validation knows
+   * which slots are Xen's.
+   *
+   * @param paeXenL2 whether the L2 type wanted is the PAE one with Xen's compat mappings (only with
+   *     {@link PageType#L2_PAGE_TABLE})
+   */
+  int getPageType(long mfn, PageType type, boolean paeXenL2) {
     int i = index(mfn);
-    long want = type.typeInfoBits();
+    long want = type.typeInfoBits() | (paeXenL2 ? PGT_PAE_XEN_L2 : 0);
+    long typeAndFlag = PGT_TYPE_MASK | PGT_PAE_XEN_L2;
     long x;
     long nx;
     for (;;) {
@@ -417,27 +454,32 @@ public final class FrameTable {
         return -org.hvmmu.xen.Errno.EINVAL; // type count would overflow
       }
       if ((x & PGT_COUNT_MASK) == 0) {
-        if ((x & PGT_TYPE_MASK) != want) {
+        if ((x & typeAndFlag) != want) {
           // The type changes: the new type starts unvalidated, except for types with no contents
           // to check.
-          nx &= ~(PGT_TYPE_MASK | PGT_VALIDATED | PGT_PINNED);
+          nx &= ~(typeAndFlag | PGT_VALIDATED | PGT_PINNED);
           nx |= want;
           if (!type.needsValidation()) {
             nx |= PGT_VALIDATED;
           }
         }
-      } else if ((x & PGT_TYPE_MASK) != want) {
-        return -org.hvmmu.xen.Errno.EINVAL; // in use as another type
+      } else if ((x & typeAndFlag) != want) {
+        return -org.hvmmu.xen.Errno.EINVAL; // in use as another type (or L2 flavour)
       } else if ((x & PGT_VALIDATED) == 0) {
-        // Xen waits for the CPU that is validating the page; the model validates on one thread.
-        throw new HypervisorBugException("get_page_type: mfn 0x" + Long.toHexString(mfn)
-            + " is being validated as " + type);
+        // Another vCPU is validating the frame as this type: wait until it finishes or fails.
+        Thread.onSpinWait();
+        continue;
       }
       if (LONGS.compareAndSet(typeInfo, i, x, nx)) {
         break;
       }
     }
+    if ((x & PGT_COUNT_MASK) == 0 && (x & PGT_TYPE_MASK) != type.typeInfoBits()) {
+      validation.typeChanged(mfn, PageInfo.type(x), type);
+    }
     if ((nx & PGT_VALIDATED) == 0) {
+      // A fresh validation: no linear entries or uses yet (Xen clears linear_pt_count here).
+      INTS.setVolatile(linearPtCount, i, 0);
       int rc = validation.allocPageType(mfn, type);
       if (rc != 0) {
         // alloc_page_type's failure path: the frame loses its type and the count just taken.
@@ -450,14 +492,66 @@ public final class FrameTable {
   }
 
   /**
+   * Whether the frame is typed as the L2 table in slot 3 of a 32-on-64 guest's L3 ({@code
+   * PGT_pae_xen_l2}): its slots from {@link PvMmuAbi#COMPAT_L2_PAGETABLE_FIRST_XEN_SLOT} hold Xen's
+   * compat mappings, not the guest's. The flag is set when such an L2 is validated and cleared when
+   * it is released.
+   *
+   * @param mfn a valid frame
+   * @return true for a PAE L2 with Xen's slots
+   */
+  public boolean isPaeXenL2(long mfn) {
+    return (typeInfo(mfn) & PGT_PAE_XEN_L2) != 0;
+  }
+
+  /** Clears {@code PGT_pae_xen_l2}, as {@code free_l2_table} does once the table is released. */
+  void clearPaeXenL2(long mfn) {
+    int i = index(mfn);
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x & ~PGT_PAE_XEN_L2));
+  }
+
+  /**
+   * Turns a free RAM frame into the per-vCPU L4 Xen gives a 32-on-64 vCPU ({@code
+   * setup_compat_l4}): no guest owns it (the model's owner is {@link DomainIds#DOMID_XEN}), it
+   * holds no general reference (Xen allocates it without an owner, so {@code get_page} on it
+   * fails), and its type is set directly to a validated L4 with one type reference, which the vCPU
+   * holds. Its contents are zeroed.
+   *
+   * @param mfn a valid, free frame of RAM
+   * @throws IllegalStateException if the frame is not free
+   */
+  void setUpCompatL4(long mfn) {
+    int i = index(mfn);
+    if (owner[i] != DomainIds.OWNER_NONE || (countInfo[i] & PGC_COUNT_MASK) != 0) {
+      throw new IllegalStateException("mfn 0x" + Long.toHexString(mfn) + " is owned by "
+          + DomainIds.name(owner[i]) + " (expected: free)");
+    }
+    linearPtCount[i] = 0;
+    clearContents(mfn);
+    LONGS.setVolatile(countInfo, i, 0L);
+    LONGS.setVolatile(typeInfo, i, PageType.L4_PAGE_TABLE.typeInfoBits() | PGT_VALIDATED | 1);
+    INTS.setRelease(owner, i, DomainIds.DOMID_XEN);
+  }
+
+  /**
    * Xen's {@code put_page_type}: drops a type reference; when the last reference to a validated
-   * page-table type goes, the table's own references are dropped first ({@code free_page_type}) and
-   * the frame is no longer validated.
+   * page-table type goes, the table's own references are dropped first ({@code free_page_type},
+   * which for L2 to L4 drops the type references of the tables below, recursively) and the frame is
+   * no longer validated. Waits while another thread holds the frame's page lock and this would
+   * drop the last reference but the lock's, as Xen spins.
    *
    * @param mfn a valid frame
    * @throws HypervisorBugException if the type count is already 0
    */
   public void putPageType(long mfn) {
+    putPageType(mfn, 0);
+  }
+
+  /** {@link #putPageType(long)} for a frame whose release is nested in {@code depth} others. */
+  void putPageType(long mfn, int depth) {
     int i = index(mfn);
     for (;;) {
       long x = (long) LONGS.getVolatile(typeInfo, i);
@@ -466,6 +560,11 @@ public final class FrameTable {
             "put_page_type: mfn 0x" + Long.toHexString(mfn) + " has no type reference to drop");
       }
       long nx = x - 1;
+      if ((nx & (PGT_LOCKED | PGT_COUNT_MASK)) == (PGT_LOCKED | 1)) {
+        // page_unlock does no clean-up: the last real reference must wait for the lock holder.
+        Thread.onSpinWait();
+        continue;
+      }
       PageType type = PageInfo.type(x);
       if ((nx & PGT_COUNT_MASK) == 0 && type.needsValidation() && (nx & PGT_VALIDATED) != 0) {
         // Unvalidate first so that no one else uses the table, then release what it references,
@@ -474,7 +573,7 @@ public final class FrameTable {
         if (!LONGS.compareAndSet(typeInfo, i, x, unvalidated)) {
           continue;
         }
-        validation.freePageType(mfn, type);
+        validation.freePageType(mfn, type, depth);
         addTypeInfo(i, -1);
         return;
       }
@@ -577,6 +676,93 @@ public final class FrameTable {
       x = (long) LONGS.getVolatile(countInfo, i);
       nx = (x & ~PGC_CACHEATTR_MASK) | ((long) cacheAttr << PGC_CACHEATTR_BASE);
     } while (!LONGS.compareAndSet(countInfo, i, x, nx));
+  }
+
+  /**
+   * The type-count loop of Xen's {@code get_lN_linear_pagetable}: takes a type reference only if
+   * the frame is a validated table of {@code type} whose count can grow; never validates.
+   *
+   * @return false, with nothing taken, otherwise
+   */
+  boolean getValidatedTableType(long mfn, PageType type) {
+    int i = index(mfn);
+    long want = type.typeInfoBits() | PGT_VALIDATED;
+    long x;
+    do {
+      x = (long) LONGS.getVolatile(typeInfo, i);
+      if ((x & PGT_COUNT_MASK) == PGT_COUNT_MASK || (x & (PGT_TYPE_MASK | PGT_VALIDATED)) != want) {
+        return false;
+      }
+    } while (!LONGS.compareAndSet(typeInfo, i, x, x + 1));
+    return true;
+  }
+
+  // ---- linear page tables (XSA-240) ----------------------------------------------------------------
+
+  /**
+   * The frame's {@code linear_pt_count}: positive, the linear entries its table holds; negative, the
+   * number of same-level tables that map it; 0 otherwise. Only kept under {@link
+   * LinearPageTables#SINGLE_LEVEL}.
+   *
+   * @param mfn a valid frame
+   * @return -32768 to 32767
+   */
+  public int linearPtCount(long mfn) {
+    return (int) INTS.getVolatile(linearPtCount, index(mfn));
+  }
+
+  /**
+   * Xen's {@code inc_linear_entries}: one more linear entry in table {@code mfn}, refused (false) if
+   * the table is itself used linearly or the 16-bit count would wrap.
+   */
+  boolean incLinearEntries(long mfn) {
+    int i = index(mfn);
+    int oc;
+    int nc;
+    do {
+      oc = (int) INTS.getVolatile(linearPtCount, i);
+      nc = (short) (oc + 1);
+      if (nc <= 0) {
+        return false;
+      }
+    } while (!INTS.compareAndSet(linearPtCount, i, oc, nc));
+    return true;
+  }
+
+  /** Xen's {@code dec_linear_entries}. */
+  void decLinearEntries(long mfn) {
+    int oc = (int) INTS.getAndAdd(linearPtCount, index(mfn), -1);
+    if (oc <= 0) {
+      throw new HypervisorBugException("dec_linear_entries: mfn 0x" + Long.toHexString(mfn)
+          + " holds no linear entry (count " + oc + ")");
+    }
+  }
+
+  /**
+   * Xen's {@code inc_linear_uses}: table {@code mfn} is mapped linearly once more, refused (false)
+   * if it holds linear entries itself or the 16-bit count would wrap.
+   */
+  boolean incLinearUses(long mfn) {
+    int i = index(mfn);
+    int oc;
+    int nc;
+    do {
+      oc = (int) INTS.getVolatile(linearPtCount, i);
+      nc = (short) (oc - 1);
+      if (nc >= 0) {
+        return false;
+      }
+    } while (!INTS.compareAndSet(linearPtCount, i, oc, nc));
+    return true;
+  }
+
+  /** Xen's {@code dec_linear_uses}. */
+  void decLinearUses(long mfn) {
+    int oc = (int) INTS.getAndAdd(linearPtCount, index(mfn), 1);
+    if (oc >= 0) {
+      throw new HypervisorBugException("dec_linear_uses: mfn 0x" + Long.toHexString(mfn)
+          + " is not used linearly (count " + oc + ")");
+    }
   }
 
   // ---- frame contents -----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ public interface L1eListener {
    * @param owner the table's owner
    * @param tableMfn the table
    * @param slot 0 to 511
-   * @param oldL1e the entry as it was installed, or a non-present value
+   * @param oldL1e the entry as the table held it, or a non-present value (it differs from the
+   *     entry installed only in A and D, which the processor may set in the shared memory)
    * @param newL1e the entry as now installed, or a non-present value
    */
   void changed(Domain owner, long tableMfn, int slot, long oldL1e, long newL1e);

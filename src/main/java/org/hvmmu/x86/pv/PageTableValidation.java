@@ -2,7 +2,9 @@ package org.hvmmu.x86.pv;
 
 /**
  * What the frame table calls when a frame takes or loses a page-table type: Xen's {@code
- * alloc_page_type} and {@code free_page_type}, implemented by {@link PvMmu}.
+ * alloc_page_type} and {@code free_page_type} (today {@code validate_page} and {@code
+ * devalidate_page}), implemented by {@link PvMmu}, and the type-change hook of {@code
+ * _get_page_type} where Xen flushes stale TLB entries.
  */
 interface PageTableValidation {
   /** For a table without an owner that validates: any validation is refused. */
@@ -14,7 +16,10 @@ interface PageTableValidation {
         }
 
         @Override
-        public void freePageType(long mfn, PageType type) {}
+        public void freePageType(long mfn, PageType type, int depth) {}
+
+        @Override
+        public void typeChanged(long mfn, PageType from, PageType to) {}
       };
 
   /**
@@ -24,6 +29,14 @@ interface PageTableValidation {
    */
   int allocPageType(long mfn, PageType type);
 
-  /** Drops the references the frame's entries hold, as it stops being a {@code type}. */
-  void freePageType(long mfn, PageType type);
+  /**
+   * Drops the references the frame's entries hold, as it stops being a {@code type}.
+   *
+   * @param depth how many tables being freed enclose this one (0 for a table whose last type
+   *     reference an operation dropped directly)
+   */
+  void freePageType(long mfn, PageType type, int depth);
+
+  /** The frame's type changed from {@code from} (type count 0) to {@code to}. */
+  void typeChanged(long mfn, PageType from, PageType to);
 }

@@ -70,4 +70,41 @@ public enum PageType {
   public boolean needsValidation() {
     return this != NONE && this != SHARED_PAGE && this != WRITABLE_PAGE;
   }
+
+  /**
+   * Whether this is a page-table type, L1 to L4 (Xen's {@code (type & PGT_type_mask) <=
+   * PGT_l4_page_table} for a non-zero type).
+   *
+   * @return true for L1 to L4
+   */
+  public boolean isPageTable() {
+    return code >= 1 && code <= 4;
+  }
+
+  /**
+   * The paging level of a page-table type.
+   *
+   * @return 1 to 4 for L1 to L4
+   * @throws IllegalStateException for a type that is not a page table
+   */
+  public int level() {
+    if (!isPageTable()) {
+      throw new IllegalStateException(this + " is not a page-table type");
+    }
+    return code;
+  }
+
+  /**
+   * The page-table type of {@code level}.
+   *
+   * @param level 1 to 4
+   * @return L1 to L4
+   * @throws IllegalArgumentException if {@code level} is outside 1 to 4
+   */
+  public static PageType ofLevel(int level) {
+    if (level < 1 || level > 4) {
+      throw new IllegalArgumentException("level: " + level + " (expected: 1 to 4)");
+    }
+    return BY_CODE[level];
+  }
 }

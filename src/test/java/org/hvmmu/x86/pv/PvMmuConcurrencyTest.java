@@ -66,4 +66,60 @@ class PvMmuConcurrencyTest {
       assertEquals(0, f.frames.typeCount(mfn));
     }
   }
+
+  @Test
+  void sharedLowerTablesShouldBalanceWhenL2EntriesRaceOnThem() throws InterruptedException {
+    // Four vCPUs hook a shared pool of L1 tables (each mapping one data frame writable) into their
+    // own L2 tables and unhook them: validations, waits on another vCPU's validation, and releases
+    // of the last reference race on the same frames.
+    PvFixture f = new PvFixture(PvSwitches.HARDENED);
+    int threads = 4;
+    for (long l1 = 0x140; l1 < 0x148; l1++) {
+      f.mmu.writeGuestEntry(f.domU, l1, 1, Pte.fromMfn(l1 + 0x10, PAGE_PRESENT | PAGE_RW));
+    }
+    for (int t = 0; t < threads; t++) {
+      assertEquals(0, f.mmu.pinTable(f.domU, 0x120 + t, PageType.L2_PAGE_TABLE));
+    }
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long table = 0x120 + t;
+      long seed = 0x5EED_0100 + t;
+      Thread worker = new Thread(() -> {
+        SplittableRandom r = new SplittableRandom(seed);
+        try {
+          start.await();
+          for (int i = 0; i < 20_000; i++) {
+            long l1 = 0x140 + r.nextInt(8);
+            long entry = r.nextInt(3) == 0 ? 0 : Pte.fromMfn(l1, PAGE_PRESENT | PAGE_RW | PAGE_USER);
+            int rc = f.mmu.modL2Entry(f.domU, table, r.nextInt(4), entry);
+            if (rc != 0) {
+              throw new AssertionError("mod_l2_entry: " + rc);
+            }
+          }
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      });
+      workers.add(worker);
+      worker.start();
+    }
+    start.countDown();
+    for (Thread worker : workers) {
+      worker.join();
+    }
+    if (failure.get() != null) {
+      throw new AssertionError(failure.get());
+    }
+    assertEquals(List.of(), f.mmu.countViolations());
+    for (int t = 0; t < threads; t++) {
+      assertEquals(0, f.mmu.unpinTable(f.domU, 0x120 + t));
+    }
+    assertEquals(List.of(), f.mmu.countViolations());
+    for (long mfn = 0x140; mfn < 0x158; mfn++) {
+      assertEquals(1, f.frames.generalCount(mfn), "only the allocation reference is left");
+      assertEquals(0, f.frames.typeCount(mfn));
+    }
+  }
 }
