@@ -4,8 +4,10 @@ import java.util.Objects;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
+import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.Vcpu;
 import org.hvmmu.mmu.xen.GuestRegisters;
+import org.hvmmu.x86.pv.PvVcpu;
 
 /**
  * A vCPU of a {@link GuestDomain}: the MMU layer's {@link Vcpu} (control registers, TLBs and caches,
@@ -37,6 +39,7 @@ public final class GuestVcpu {
   private final Vcpu cpu;
   private FaultHandler handler;
   private GuestControl control;
+  private PvVcpuControl pv;
   private long lastFault;
 
   /**
@@ -103,6 +106,23 @@ public final class GuestVcpu {
 
   FaultHandler faultHandler() {
     return handler;
+  }
+
+  void setPv(PvVcpuControl pv) {
+    this.pv = pv;
+  }
+
+  PvVcpuControl pv() {
+    return pv;
+  }
+
+  /**
+   * The PV MMU's state of this vCPU (its page-table base), for a vCPU of a PV or PV32 domain.
+   *
+   * @return the PV vCPU, or null for a vCPU of another mode
+   */
+  public PvVcpu pvVcpu() {
+    return pv == null ? null : pv.pv();
   }
 
   void setGuestControl(GuestControl control) {
@@ -277,6 +297,56 @@ public final class GuestVcpu {
         return h == FaultHandler.EMULATED ? r : h;
       }
     }
+  }
+
+  /**
+   * The guest's INVLPG. An HVM guest on EPT or NPT executes it on the processor (Xen does not
+   * intercept it: VPIDs and ASIDs tag the guest's translations); under shadow paging Xen intercepts
+   * it ({@code paging_invlpg}) and invalidates the address on the processor, the shadows already
+   * following the guest's tables; a PV kernel runs deprivileged and Xen does not emulate INVLPG for
+   * it (it asks for {@code MMUEXT_INVLPG_LOCAL}): #GP(0).
+   *
+   * @param la the linear address
+   * @return 0, or #GP(0) for a PV guest
+   */
+  public long invlpg(long la) {
+    if (pv != null) {
+      return Fault.of(FaultKind.GENERAL_PROTECTION, 0);
+    }
+    cpu.invlpg(la);
+    return 0;
+  }
+
+  /**
+   * The guest's INVPCID. On EPT and NPT the processor executes it ({@link Vcpu#invpcid}); under
+   * shadow paging Xen intercepts it, checks the descriptor as the processor would against the
+   * guest's own CR4.PCIDE, and invalidates the address (type 0) or the whole processor TLB (the
+   * shadows run without PCIDs or global pages); a PV kernel gets #GP(0).
+   *
+   * @param type 0 to 3
+   * @param pcid the descriptor's PCID
+   * @param la the descriptor's linear address (type 0)
+   * @return 0 or #GP(0)
+   */
+  public long invpcid(int type, long pcid, long la) {
+    if (pv != null) {
+      return Fault.of(FaultKind.GENERAL_PROTECTION, 0);
+    }
+    if (control == null) {
+      return cpu.invpcid(type, pcid, la);
+    }
+    boolean pcide = (control.guestRegisters(this).cr4() & ControlRegisters.CR4_PCIDE) != 0;
+    boolean canonical = (la << 16 >> 16) == la; // 48-bit: the shadows serve 4-level guests
+    if (type < 0 || type > 3 || pcid < 0 || pcid > 0xFFF || (type == 0 && !canonical)
+        || (type <= 1 && pcid != 0 && !pcide)) {
+      return Fault.of(FaultKind.GENERAL_PROTECTION, 0);
+    }
+    if (type == 0) {
+      cpu.invlpg(la);
+    } else {
+      cpu.flushAll();
+    }
+    return 0;
   }
 
   /**

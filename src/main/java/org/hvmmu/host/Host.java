@@ -1,6 +1,8 @@
 package org.hvmmu.host;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,6 +21,12 @@ import org.hvmmu.p2m.PtP2m;
 import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.p2m.shadow.ShadowL1e;
+import org.hvmmu.pci.BarReadMode;
+import org.hvmmu.pci.PciDevice;
+import org.hvmmu.pci.PciMemBar;
+import org.hvmmu.pci.msix.MsixCapability;
+import org.hvmmu.pci.msix.MsixDevice;
+import org.hvmmu.pci.msix.MsixResult;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.rangeset.owned.OwnedRanges;
@@ -30,7 +38,10 @@ import org.hvmmu.x86.pv.Domain;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.x86.pv.FrameTable;
 import org.hvmmu.x86.pv.GuestType;
+import org.hvmmu.x86.pv.PageInfo;
+import org.hvmmu.x86.pv.PageType;
 import org.hvmmu.x86.pv.PvMmu;
+import org.hvmmu.x86.pv.PvVcpu;
 import org.hvmmu.xen.DomainIds;
 
 /**
@@ -86,7 +97,7 @@ public final class Host {
   private final P2mDomainConfig p2mConfig;
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
-  private final java.util.List<HostDevice> devices = new java.util.ArrayList<>();
+  private final List<HostDevice> devices = new ArrayList<>();
   private final PvPaging pvPaging = new PvPaging(this);
   private final P2mPaging p2mPaging = new P2mPaging(this);
   private final ShadowPaging shadowPaging = new ShadowPaging(this);
@@ -125,6 +136,7 @@ public final class Host {
     machine.addRam(0, frameCount - 1);
     this.pv = new PvMmu(new FrameTable(frameCount, machine), mmioRoRanges, cpu, policy.pv(),
         pvPaging.new PvReverseMapping());
+    pv.setTlbFlush(pvPaging.new PvFlushes());
     this.p2mConfig = new P2mDomainConfig(frameCount, false, false, true, P2mAccess.RWX);
   }
 
@@ -250,8 +262,8 @@ public final class Host {
    *
    * @return a new list
    */
-  public java.util.List<GuestDomain> domains() {
-    java.util.List<GuestDomain> all = new java.util.ArrayList<>();
+  public List<GuestDomain> domains() {
+    List<GuestDomain> all = new ArrayList<>();
     for (GuestDomain d : domains) {
       if (d != null) {
         all.add(d);
@@ -367,45 +379,48 @@ public final class Host {
   /**
    * Creates a vCPU of domain {@code d} on the machine memory, configured for its paging mode: an HVM
    * domain on EPT runs on its p2m's EPT tables (Intel, a VPID of its own), one on NPT on its p2m's
-   * tables as nested CR3 (AMD, an ASID of its own); PV and shadowed domains run without nesting. The
-   * guest's own registers start as after RESET (paging off): an HVM guest loads them itself, a PV
-   * guest's CR3 is its base pointer.
+   * tables as nested CR3 (AMD, an ASID of its own); a PV domain's vCPU walks the guest's own tables
+   * from its base pointer ({@link #newBaseptr}), on Xen's empty idle table until the guest installs
+   * one; a shadowed domain's vCPU runs on the shadows. An HVM guest's own registers start as after
+   * RESET (paging off) and the guest loads them itself ({@link GuestVcpu#loadGuestState}).
    *
    * @param d the domain
    * @return the vCPU
+   * @throws IllegalStateException if a PV domain has {@link PvVcpu#MAX_VCPUS} vCPUs already
    */
   public GuestVcpu createVcpu(GuestDomain d) {
     requireAlive(d);
     config.lock();
     try {
-      int vpid = nextVpid++;
-      if (nextVpid > 0xFFFF) {
-        nextVpid = 1;
+      if (d.mode().pvTables() && d.vcpuCount() == PvVcpu.MAX_VCPUS) {
+        throw new IllegalStateException(d + " has " + PvVcpu.MAX_VCPUS + " vCPUs, the model's limit");
       }
       boolean amd = d.mode() == PagingMode.HVM_NPT;
       // Xen enables neither mode-based execute control nor EPT's execute-only use here.
       MmuFeatures features = amd ? MmuFeatures.amd(MAX_PHYS_ADDR)
           : MmuFeatures.intel(MAX_PHYS_ADDR).withEpt(true, false, cpu.eptAccessedDirty(), true);
       MmuSwitches switches = (amd ? MmuSwitches.AMD : MmuSwitches.DEFAULT).withTlbMode(vcpuTlbMode);
-      Vcpu v = new Vcpu(machine, features, switches, vcpuTlbs, vcpuLatency);
+      GuestVcpu g = new GuestVcpu(d, d.vcpuCount(),
+          new Vcpu(machine, features, switches, vcpuTlbs, vcpuLatency));
       switch (d.mode()) {
-        case HVM_EPT -> {
-          long eptp = (d.p2m().rootFrame() << 12) | 6 | (3 << 3)
-              | (policy.p2m().eptAccessedDirty() && cpu.eptAccessedDirty() ? 1 << 6 : 0);
-          v.configureEpt(eptp, vpid);
-        }
-        case HVM_NPT -> v.configureNpt(d.p2m().rootFrame() << 12, vpid, 0x20 | (1 << 7), 0xD01);
-        default -> { }
-      }
-      GuestVcpu g = new GuestVcpu(d, d.vcpuCount(), v);
-      if (d.mode().shadowed()) {
-        shadowPaging.attachVcpu(g); // runs on the shadows; the guest's registers kept apart
+        case HVM_EPT, HVM_NPT -> p2mPaging.attachVcpu(g, nextTag());
+        case PV, PV32 -> pvPaging.attachVcpu(g);
+        case PV_SHADOW, HVM_SHADOW -> shadowPaging.attachVcpu(g);
       }
       d.addVcpu(g);
       return g;
     } finally {
       config.unlock();
     }
+  }
+
+  /** The next VPID or ASID (1 to 0xffff; 0 is the hypervisor's). */
+  private int nextTag() {
+    int tag = nextVpid++;
+    if (nextVpid > 0xFFFF) {
+      nextVpid = 1;
+    }
+    return tag;
   }
 
   /** Xen's {@code flush_tlb_mask(d->dirty_cpumask)} with global entries: every vCPU of {@code d}. */
@@ -459,13 +474,13 @@ public final class Host {
    * @param pci the function, from a dump, sysfs or built in code
    * @return the device
    */
-  public HostDevice addDevice(org.hvmmu.pci.PciDevice pci) {
+  public HostDevice addDevice(PciDevice pci) {
     Objects.requireNonNull(pci, "pci");
     config.lock();
     try {
-      boolean msix = org.hvmmu.pci.msix.MsixCapability.find(pci).isPresent();
+      boolean msix = MsixCapability.find(pci).isPresent();
       HostDevice dev = new HostDevice(pci,
-          msix ? new org.hvmmu.pci.msix.MsixDevice(pci, registrations, policy.msix()) : null);
+          msix ? new MsixDevice(pci, registrations, policy.msix()) : null);
       long[] bars = dev.barFrames();
       DeviceMemory registers = new DeviceMemory(pci.address().toString());
       for (int i = 0; i < bars.length; i += 2) {
@@ -522,10 +537,10 @@ public final class Host {
    *
    * @return a new list
    */
-  public java.util.List<HostDevice> devices() {
+  public List<HostDevice> devices() {
     config.lock();
     try {
-      return new java.util.ArrayList<>(devices);
+      return new ArrayList<>(devices);
     } finally {
       config.unlock();
     }
@@ -567,7 +582,7 @@ public final class Host {
    * @param entry the table entry
    * @return the result of {@code msix_capability_init}
    */
-  public org.hvmmu.pci.msix.MsixResult enableMsix(HostDevice dev, int entry) {
+  public MsixResult enableMsix(HostDevice dev, int entry) {
     return enableMsix(dev, entry, 0);
   }
 
@@ -581,14 +596,14 @@ public final class Host {
    * @param callerId the calling domain ({@code current->domain})
    * @return the result of {@code msix_capability_init}
    */
-  public org.hvmmu.pci.msix.MsixResult enableMsix(HostDevice dev, int entry, int callerId) {
+  public MsixResult enableMsix(HostDevice dev, int entry, int callerId) {
     config.lock();
     try {
-      org.hvmmu.pci.msix.MsixDevice m = dev.msix();
-      long tableBase = org.hvmmu.pci.PciMemBar.readPciMemBar(dev.pci().config(),
-          m.capability().tableBir(), org.hvmmu.pci.BarReadMode.CORRECTED);
+      MsixDevice m = dev.msix();
+      long tableBase = PciMemBar.readPciMemBar(dev.pci().config(),
+          m.capability().tableBir(), BarReadMode.CORRECTED);
       int before = registrations.registrationCount(m.registrant());
-      org.hvmmu.pci.msix.MsixResult result = m.pciEnableMsix(callerId, entry, tableBase);
+      MsixResult result = m.pciEnableMsix(callerId, entry, tableBase);
       afterMsixSetUp(dev, before, result);
       return result;
     } finally {
@@ -603,7 +618,7 @@ public final class Host {
    * @param entry an enabled entry
    * @return the result
    */
-  public org.hvmmu.pci.msix.MsixResult disableMsix(HostDevice dev, int entry) {
+  public MsixResult disableMsix(HostDevice dev, int entry) {
     config.lock();
     try {
       return dev.msix().pciDisableMsix(entry);
@@ -618,11 +633,11 @@ public final class Host {
    * @param dev a device with MSI-X
    * @return the result
    */
-  public org.hvmmu.pci.msix.MsixResult prepareMsix(HostDevice dev) {
+  public MsixResult prepareMsix(HostDevice dev) {
     config.lock();
     try {
       int before = registrations.registrationCount(dev.msix().registrant());
-      org.hvmmu.pci.msix.MsixResult result = dev.msix().pciPrepareMsix();
+      MsixResult result = dev.msix().pciPrepareMsix();
       afterMsixSetUp(dev, before, result);
       return result;
     } finally {
@@ -636,7 +651,7 @@ public final class Host {
    * @param dev a device with MSI-X
    * @return the result
    */
-  public org.hvmmu.pci.msix.MsixResult releaseMsix(HostDevice dev) {
+  public MsixResult releaseMsix(HostDevice dev) {
     config.lock();
     try {
       return dev.msix().pciReleaseMsix();
@@ -645,8 +660,8 @@ public final class Host {
     }
   }
 
-  private void afterMsixSetUp(HostDevice dev, int before, org.hvmmu.pci.msix.MsixResult result) {
-    org.hvmmu.pci.msix.MsixDevice m = dev.msix();
+  private void afterMsixSetUp(HostDevice dev, int before, MsixResult result) {
+    MsixDevice m = dev.msix();
     if (registrations.registrationCount(m.registrant()) > before) {
       // The seed re-derives the p2m of the device's owner (dev->domain), hardened revokes.
       handleExistingMappings(m.tableFirst(), m.tableLast(), dev.owner());
@@ -674,9 +689,10 @@ public final class Host {
       }
       d.markCrashed();
       if (d.mode().pvTables()) {
+        pvPaging.destroyPagetables(d);
         for (long mfn = 0; mfn < frames().frameCount(); mfn++) {
           if (frames().owner(mfn) == d.id()
-              && (frames().typeInfo(mfn) & org.hvmmu.x86.pv.PageInfo.PGT_PINNED) != 0) {
+              && (frames().typeInfo(mfn) & PageInfo.PGT_PINNED) != 0) {
             pv.unpinTable(d.mmuView(), mfn);
           }
         }
@@ -804,6 +820,66 @@ public final class Host {
    */
   public int pinL1Table(GuestDomain d, long mfn) {
     return pvPaging.pinL1Table(d, mfn);
+  }
+
+  /**
+   * Pins frame {@code mfn} of PV domain {@code d} as a table of type {@code level} ({@code
+   * MMUEXT_PIN_L1_TABLE} to {@code MMUEXT_PIN_L4_TABLE}): the table and the tree below it are
+   * validated ({@code alloc_l1_table} to {@code alloc_l4_table}) and hold a type reference until
+   * unpinned.
+   *
+   * @param d a PV domain
+   * @param mfn its frame
+   * @param level {@link PageType#L1_PAGE_TABLE} to {@link PageType#L4_PAGE_TABLE}
+   * @return 0 or Xen's negated errno
+   */
+  public int pinTable(GuestDomain d, long mfn, PageType level) {
+    return pvPaging.pinTable(d, mfn, level);
+  }
+
+  /**
+   * {@code MMUEXT_NEW_BASEPTR} of PV vCPU {@code v}: Xen's {@code new_guest_cr3} takes a reference
+   * on L4 table {@code mfn} (validating the tree if it is not a validated L4 yet), drops the old
+   * base's, and the processor loads the new CR3 (a full flush of that vCPU). A 32-bit guest's base
+   * is its L3 table, which Xen links into the vCPU's own L4.
+   *
+   * @param v a vCPU of a PV domain
+   * @param mfn the new top-level table
+   * @return 0 or a negated errno (nothing changed)
+   */
+  public int newBaseptr(GuestVcpu v, long mfn) {
+    return pvPaging.newBaseptr(v, mfn);
+  }
+
+  /**
+   * One {@code mmuext_op} of PV vCPU {@code v} with {@code DOMID_SELF} as page owner: pins, unpin,
+   * {@code MMUEXT_NEW_BASEPTR} (as {@link #newBaseptr}), and the TLB and cache operations, whose
+   * flushes reach the domain's vCPUs.
+   *
+   * @param v a vCPU of a PV domain
+   * @param cmd the {@code MMUEXT_*} number (see {@code PvMmuAbi})
+   * @param arg1 the frame or the linear address
+   * @param arg2 for the {@code _MULTI} commands, the vCPU bitmap's first word
+   * @return 0 or a negated errno ({@code -ENOSYS} for an unknown command)
+   */
+  public int mmuextOp(GuestVcpu v, int cmd, long arg1, long arg2) {
+    return pvPaging.mmuextOp(v, cmd, arg1, arg2);
+  }
+
+  /**
+   * {@code update_va_mapping} of PV vCPU {@code v}: the L1 entry that maps {@code va} in the vCPU's
+   * tables becomes {@code val} (validated as {@code mod_l1_entry}), then the {@code UVMF_*} flush
+   * of {@code flags}.
+   *
+   * @param v a vCPU of a PV domain
+   * @param va the linear address
+   * @param val the new L1 entry
+   * @param flags {@code UVMF_*}: flush type and target
+   * @param vcpuMask for {@code UVMF_MULTI}, the bitmap's first word; ignored otherwise
+   * @return 0 or a negated errno
+   */
+  public int updateVaMapping(GuestVcpu v, long va, long val, long flags, long vcpuMask) {
+    return pvPaging.updateVaMapping(v, va, val, flags, vcpuMask);
   }
 
   /**
@@ -936,6 +1012,14 @@ public final class Host {
 
   ReverseMap rmap() {
     return rmap;
+  }
+
+  CpuFeatures cpuFeatures() {
+    return cpu;
+  }
+
+  XenHeap xenHeap() {
+    return xenHeap;
   }
 
   ShadowPaging shadowPaging() {

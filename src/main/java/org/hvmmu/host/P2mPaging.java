@@ -17,6 +17,15 @@ import org.hvmmu.x86.PageOrder;
  * path) after each change. {@link Host} delegates here.
  */
 final class P2mPaging {
+  /** EPTP memory type: write-back (Intel SDM vol. 3C 24.6.11). */
+  private static final long EPTP_WB = 6;
+
+  /** EPTP bits 5:3: the page-walk length minus one, a 4-level walk. */
+  private static final long EPTP_WALK_4 = 3 << 3;
+
+  /** EPTP bit 6: accessed and dirty flags. */
+  private static final long EPTP_AD = 1 << 6;
+
   private final Host host;
 
   P2mPaging(Host host) {
@@ -141,6 +150,25 @@ final class P2mPaging {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Points a new vCPU of an EPT or NPT domain at the domain's p2m tables, the nested structures its
+   * processor walks: on EPT an EPTP (write-back, 4-level walk, accessed/dirty flags if the policy
+   * and the processor have them) and VPID {@code tag}; on NPT the nested CR3 and ASID {@code tag},
+   * under the host's CR4 (PAE and PGE) and EFER (SCE, LME, LMA, NXE: 0xD01), the mode Xen runs in.
+   */
+  void attachVcpu(GuestVcpu g, int tag) {
+    GuestDomain d = g.domain();
+    Vcpu v = g.cpu();
+    if (d.mode() == PagingMode.HVM_EPT) {
+      long eptp = (d.p2m().rootFrame() << 12) | EPTP_WB | EPTP_WALK_4
+          | (host.policy().p2m().eptAccessedDirty() && host.cpuFeatures().eptAccessedDirty()
+              ? EPTP_AD : 0);
+      v.configureEpt(eptp, tag);
+    } else {
+      v.configureNpt(d.p2m().rootFrame() << 12, tag, PvPaging.HW_CR4, PvPaging.HW_EFER);
     }
   }
 

@@ -1169,6 +1169,7 @@ public final class Vcpu {
         t.touch(i);
         t.hits++;
         lastPageShift = 12;
+        hitPage = t.page[i]; // read and write use it; never leave another page's behind
         return t.value[i] | (la & 0xFFF);
       }
     }

@@ -3,14 +3,20 @@ package org.hvmmu.host.script;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.Policy;
+import org.hvmmu.mmu.FaultKind;
+import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.x86.PageOrder;
 import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.pv.PageType;
+import org.hvmmu.x86.pv.PvMmuAbi;
 import org.hvmmu.xen.DomainIds;
 
 /**
@@ -124,7 +130,9 @@ public record Scenario(String source, Path directory, List<Step> steps) {
           Assign, Protect, Unprotect, MsixEnable, MsixDisable, MsixPrepare, MsixRelease, Pin, Unpin,
           GuestWrite, MmuUpdate, Ptwr, SetP2m, Retype, NewTable, ShadowWrite, Crash, ExpectRc,
           ExpectPvEntry, ExpectP2mEntry, ExpectShadowEntry, ExpectProtected, ExpectInvariantsHold,
-          ExpectInvariantFails, PrintRanges, PrintInvariants {
+          ExpectInvariantFails, PrintRanges, PrintInvariants, CreateVcpu, LoadRegisters, Read,
+          Store, Fetch, Translate, Invlpg, Invpcid, Mmuext, UpdateVa, Poke, ExpectMemory,
+          ExpectValue, ExpectOk, ExpectFault {
 
     /**
      * Whether this is an {@code expect} line (it checks, changes nothing, and has no return code
@@ -189,17 +197,20 @@ public record Scenario(String source, Path directory, List<Step> steps) {
   }
 
   /**
-   * {@code host frames N [policy P]}: the host, only as the first command.
+   * {@code host frames N [policy P] [tlb strict|over-flush]}: the host, only as the first command.
    *
    * @param frames frame-table frames, 1 to {@link #MAX_HOST_FRAMES}
    * @param policy the policy the script asks for (a runner may override it)
+   * @param tlb what the vCPUs' invalidations remove ({@code Host.configureVcpus}): strict retention
+   *     (the default, so that a missing flush shows) or over-flush
    */
-  public record HostConfig(long frames, PolicyName policy) implements Command {
+  public record HostConfig(long frames, PolicyName policy, TlbMode tlb) implements Command {
     /**
      * Checks the arguments.
      *
      * @param frames the frame count
      * @param policy the policy name
+     * @param tlb the TLB mode
      */
     public HostConfig {
       if (frames < 1 || frames > MAX_HOST_FRAMES) {
@@ -207,6 +218,17 @@ public record Scenario(String source, Path directory, List<Step> steps) {
             + " (expected: 1 to 0x" + Long.toHexString(MAX_HOST_FRAMES) + ")");
       }
       Objects.requireNonNull(policy, "policy");
+      Objects.requireNonNull(tlb, "tlb");
+    }
+
+    /**
+     * {@code host frames N [policy P]}, with strict TLB retention.
+     *
+     * @param frames the frame count
+     * @param policy the policy name
+     */
+    public HostConfig(long frames, PolicyName policy) {
+      this(frames, policy, TlbMode.STRICT);
     }
   }
 
@@ -498,20 +520,36 @@ public record Scenario(String source, Path directory, List<Step> steps) {
   }
 
   /**
-   * {@code pin DOMAIN MFN}: {@code Host.pinL1Table} (PV, PV32).
+   * {@code pin DOMAIN MFN [l1|l2|l3|l4]}: {@code Host.pinTable}, {@code MMUEXT_PIN_L1_TABLE} to
+   * {@code MMUEXT_PIN_L4_TABLE} (PV, PV32); L1 when the level is left out.
    *
    * @param domain the domain
    * @param mfn its frame
+   * @param level {@link PageType#L1_PAGE_TABLE} to {@link PageType#L4_PAGE_TABLE}
    */
-  public record Pin(String domain, long mfn) implements Command {
+  public record Pin(String domain, long mfn, PageType level) implements Command {
     /**
-     * Checks the argument.
+     * Checks the arguments.
+     *
+     * @param domain the domain
+     * @param mfn the frame
+     * @param level the table's level
+     */
+    public Pin {
+      checkName(domain);
+      if (!level.isPageTable()) {
+        throw new IllegalArgumentException("level: " + level + " (expected: a page-table type)");
+      }
+    }
+
+    /**
+     * {@code pin DOMAIN MFN}: an L1 table.
      *
      * @param domain the domain
      * @param mfn the frame
      */
-    public Pin {
-      checkName(domain);
+    public Pin(String domain, long mfn) {
+      this(domain, mfn, PageType.L1_PAGE_TABLE);
     }
   }
 
@@ -866,7 +904,8 @@ public record Scenario(String source, Path directory, List<Step> steps) {
    * {@code expect invariant NAME fails}: {@code HostInvariants.check} finds a violation of NAME.
    *
    * @param invariant {@link HostInvariants#WRITABLE_READ_ONLY_MMIO}, {@link
-   *     HostInvariants#UNPROTECTED_MSIX} or {@link HostInvariants#COUNTS}
+   *     HostInvariants#UNPROTECTED_MSIX}, {@link HostInvariants#COUNTS} or {@link
+   *     HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}
    */
   public record ExpectInvariantFails(String invariant) implements Command {
     /**
@@ -877,14 +916,486 @@ public record Scenario(String source, Path directory, List<Step> steps) {
     public ExpectInvariantFails {
       if (!isInvariantName(invariant)) {
         throw new IllegalArgumentException("unknown invariant '" + invariant + "' (expected: "
-            + HostInvariants.WRITABLE_READ_ONLY_MMIO + ", " + HostInvariants.UNPROTECTED_MSIX
-            + " or " + HostInvariants.COUNTS + ")");
+            + INVARIANT_NAMES + ")");
       }
     }
 
     @Override
     public boolean isExpect() {
       return true;
+    }
+  }
+
+  // ---- vCPUs ----------------------------------------------------------------------------------
+
+  /**
+   * {@code vcpu NAME DOMAIN}: {@code Host.createVcpu}. vCPU names share no namespace with domains.
+   *
+   * @param name the vCPU's name
+   * @param domain its domain
+   */
+  public record CreateVcpu(String name, String domain) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param name the name
+     * @param domain the domain
+     */
+    public CreateVcpu {
+      checkName(name);
+      checkName(domain);
+    }
+  }
+
+  /**
+   * {@code cr VCPU [cr0=V] [cr3=V] [cr4=V] [efer=V]}: the guest loads these control registers at
+   * once, the others unchanged ({@code GuestVcpu.loadGuestState}; for a PV guest a CR3 load is
+   * {@code new_guest_cr3}). Its outcome is the processor's fault, if any; a refusal by the
+   * hypervisor is its return code (a negated errno).
+   *
+   * @param vcpu the vCPU
+   * @param cr0 the new CR0, or empty
+   * @param cr3 the new CR3, or empty
+   * @param cr4 the new CR4, or empty
+   * @param efer the new EFER, or empty
+   */
+  public record LoadRegisters(String vcpu, OptionalLong cr0, OptionalLong cr3, OptionalLong cr4,
+      OptionalLong efer) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param cr0 CR0
+     * @param cr3 CR3
+     * @param cr4 CR4
+     * @param efer EFER
+     */
+    public LoadRegisters {
+      checkName(vcpu);
+      if (cr0.isEmpty() && cr3.isEmpty() && cr4.isEmpty() && efer.isEmpty()) {
+        throw new IllegalArgumentException("cr " + vcpu + ": no register (expected: cr0=, cr3=,"
+            + " cr4= or efer=)");
+      }
+    }
+  }
+
+  /**
+   * {@code read VCPU LA SIZE [user]}: a guest load ({@code GuestVcpu.read}), supervisor unless
+   * {@code user}; its outcome is the value or the fault the guest sees.
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   * @param size 1, 2, 4 or 8
+   * @param user whether it is a user-mode access
+   */
+  public record Read(String vcpu, long la, int size, boolean user) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param size the size
+     * @param user user mode
+     */
+    public Read {
+      checkName(vcpu);
+      checkSize(size);
+    }
+  }
+
+  /**
+   * {@code store VCPU LA SIZE VALUE [user]}: a guest store ({@code GuestVcpu.write}); the value is a
+   * number or a {@code pte(...)}.
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   * @param size 1, 2, 4 or 8
+   * @param value the value (its low {@code size} bytes are stored)
+   * @param user whether it is a user-mode access
+   */
+  public record Store(String vcpu, long la, int size, long value, boolean user)
+      implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param size the size
+     * @param value the value
+     * @param user user mode
+     */
+    public Store {
+      checkName(vcpu);
+      checkSize(size);
+    }
+  }
+
+  /**
+   * {@code fetch VCPU LA SIZE [user]}: a guest instruction fetch ({@code GuestVcpu.fetch}).
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   * @param size 1, 2, 4 or 8
+   * @param user whether it is a user-mode access
+   */
+  public record Fetch(String vcpu, long la, int size, boolean user) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param size the size
+     * @param user user mode
+     */
+    public Fetch {
+      checkName(vcpu);
+      checkSize(size);
+    }
+  }
+
+  /**
+   * {@code translate VCPU LA [write] [fetch] [user]}: a translation ({@code GuestVcpu.translate});
+   * its outcome's value is the machine address.
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   * @param write whether for a write
+   * @param fetch whether for an instruction fetch (not with {@code write})
+   * @param user whether it is a user-mode access
+   */
+  public record Translate(String vcpu, long la, boolean write, boolean fetch, boolean user)
+      implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param write write
+     * @param fetch fetch
+     * @param user user mode
+     */
+    public Translate {
+      checkName(vcpu);
+      if (write && fetch) {
+        throw new IllegalArgumentException("translate: write and fetch at once");
+      }
+    }
+  }
+
+  /**
+   * {@code invlpg VCPU LA}: the guest's INVLPG ({@code GuestVcpu.invlpg}); a PV guest's is a #GP.
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   */
+  public record Invlpg(String vcpu, long la) implements Command {
+    /**
+     * Checks the argument.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     */
+    public Invlpg {
+      checkName(vcpu);
+    }
+  }
+
+  /**
+   * {@code invpcid VCPU TYPE PCID LA}: the guest's INVPCID ({@code GuestVcpu.invpcid}).
+   *
+   * @param vcpu the vCPU
+   * @param type 0 to 3
+   * @param pcid the descriptor's PCID
+   * @param la the descriptor's linear address
+   */
+  public record Invpcid(String vcpu, int type, long pcid, long la) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param type the type
+     * @param pcid the PCID
+     * @param la the address
+     */
+    public Invpcid {
+      checkName(vcpu);
+      if (type < 0 || type > 3) {
+        throw new IllegalArgumentException("INVPCID type: " + type + " (expected: 0 to 3)");
+      }
+    }
+  }
+
+  /** The {@code mmuext} operations a script names, with Xen's numbers and their arguments. */
+  public enum MmuextName {
+    /** {@code new-baseptr MFN}: {@code MMUEXT_NEW_BASEPTR}. */
+    NEW_BASEPTR("new-baseptr", PvMmuAbi.MMUEXT_NEW_BASEPTR, "MFN"),
+    /** {@code tlb-flush-local}. */
+    TLB_FLUSH_LOCAL("tlb-flush-local", PvMmuAbi.MMUEXT_TLB_FLUSH_LOCAL, ""),
+    /** {@code invlpg-local LA}. */
+    INVLPG_LOCAL("invlpg-local", PvMmuAbi.MMUEXT_INVLPG_LOCAL, "LA"),
+    /** {@code tlb-flush-multi MASK}: the vCPU bitmap. */
+    TLB_FLUSH_MULTI("tlb-flush-multi", PvMmuAbi.MMUEXT_TLB_FLUSH_MULTI, "MASK"),
+    /** {@code invlpg-multi LA MASK}. */
+    INVLPG_MULTI("invlpg-multi", PvMmuAbi.MMUEXT_INVLPG_MULTI, "LA MASK"),
+    /** {@code tlb-flush-all}. */
+    TLB_FLUSH_ALL("tlb-flush-all", PvMmuAbi.MMUEXT_TLB_FLUSH_ALL, ""),
+    /** {@code invlpg-all LA}. */
+    INVLPG_ALL("invlpg-all", PvMmuAbi.MMUEXT_INVLPG_ALL, "LA"),
+    /** {@code flush-cache}. */
+    FLUSH_CACHE("flush-cache", PvMmuAbi.MMUEXT_FLUSH_CACHE, "");
+
+    private final String scriptName;
+    private final int cmd;
+    private final String arguments;
+
+    MmuextName(String scriptName, int cmd, String arguments) {
+      this.scriptName = scriptName;
+      this.cmd = cmd;
+      this.arguments = arguments;
+    }
+
+    /**
+     * The name in scripts.
+     *
+     * @return say {@code invlpg-all}
+     */
+    public String scriptName() {
+      return scriptName;
+    }
+
+    /**
+     * Xen's {@code MMUEXT_*} number.
+     *
+     * @return the command number
+     */
+    public int cmd() {
+      return cmd;
+    }
+
+    /**
+     * How many arguments it takes.
+     *
+     * @return 0, 1 or 2
+     */
+    public int arity() {
+      return arguments.isEmpty() ? 0 : arguments.split(" ").length;
+    }
+
+    /**
+     * Whether the operation's argument 2 is the vCPU bitmap and argument 1 absent (the {@code
+     * tlb-flush-multi} form).
+     *
+     * @return true for {@link #TLB_FLUSH_MULTI}
+     */
+    boolean maskOnly() {
+      return this == TLB_FLUSH_MULTI;
+    }
+  }
+
+  /**
+   * {@code mmuext VCPU OP [ARG...]}: one {@code mmuext_op} of a PV vCPU ({@code Host.mmuextOp});
+   * its return code is Xen's.
+   *
+   * @param vcpu the vCPU
+   * @param op the operation
+   * @param arg1 {@code arg1} (the frame or linear address), 0 when the operation takes none
+   * @param arg2 the vCPU bitmap of the {@code _MULTI} operations, 0 otherwise
+   */
+  public record Mmuext(String vcpu, MmuextName op, long arg1, long arg2) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param op the operation
+     * @param arg1 argument 1
+     * @param arg2 argument 2
+     */
+    public Mmuext {
+      checkName(vcpu);
+      Objects.requireNonNull(op, "op");
+      boolean hasArg1 = op.arity() == 2 || (op.arity() == 1 && !op.maskOnly());
+      boolean hasArg2 = op.arity() == 2 || op.maskOnly();
+      if ((!hasArg1 && arg1 != 0) || (!hasArg2 && arg2 != 0)) {
+        throw new IllegalArgumentException("mmuext " + op.scriptName() + ": takes "
+            + (op.arguments.isEmpty() ? "no argument" : op.arguments));
+      }
+    }
+  }
+
+  /** The pointer {@link UpdateVa} puts in {@code flags} for {@code UVMF_MULTI}. */
+  public static final long UVMF_MULTI_POINTER = 8;
+
+  /**
+   * {@code update-va VCPU LA PTE none|invlpg|tlb-flush [local|all|multi MASK]}: {@code
+   * update_va_mapping} of a PV vCPU ({@code Host.updateVaMapping}); its return code is Xen's.
+   *
+   * @param vcpu the vCPU
+   * @param la the linear address
+   * @param entry the new L1 entry
+   * @param flags {@code UVMF_*}: {@code UVMF_NONE} (0), or {@code UVMF_INVLPG} (2) or {@code
+   *     UVMF_TLB_FLUSH} (1) with {@code UVMF_LOCAL} (0), {@code UVMF_ALL} (4) or the multi bitmap's
+   *     pointer {@link #UVMF_MULTI_POINTER}
+   * @param vcpuMask the bitmap with {@code multi}, else 0
+   */
+  public record UpdateVa(String vcpu, long la, long entry, long flags, long vcpuMask)
+      implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param entry the entry
+     * @param flags the flags
+     * @param vcpuMask the bitmap
+     */
+    public UpdateVa {
+      checkName(vcpu);
+      long type = flags & PvMmuAbi.UVMF_FLUSHTYPE_MASK;
+      long target = flags & ~PvMmuAbi.UVMF_FLUSHTYPE_MASK;
+      boolean valid = type == 0 ? flags == 0
+          : type != 3 && (target == PvMmuAbi.UVMF_LOCAL || target == PvMmuAbi.UVMF_ALL
+              || target == UVMF_MULTI_POINTER);
+      if (!valid || (target != UVMF_MULTI_POINTER && vcpuMask != 0)) {
+        throw new IllegalArgumentException("update-va flags 0x" + Long.toHexString(flags)
+            + " with bitmap 0x" + Long.toHexString(vcpuMask) + " (expected: 0, or 1 or 2 with"
+            + " target 0, 4 or 8; a bitmap only with 8)");
+      }
+    }
+  }
+
+  /**
+   * {@code poke DOMAIN GPA SIZE VALUE}: the domain's memory written as a loader or the device model
+   * writes it ({@code Host.writeGuestPhysical}): through the p2m, no vCPU.
+   *
+   * @param domain the domain
+   * @param gpa the guest-physical address (machine address for PV)
+   * @param size 1, 2, 4 or 8, within one page
+   * @param value the value
+   */
+  public record Poke(String domain, long gpa, int size, long value) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param domain the domain
+     * @param gpa the address
+     * @param size the size
+     * @param value the value
+     */
+    public Poke {
+      checkName(domain);
+      checkSize(size);
+      checkInPage(gpa, size);
+    }
+  }
+
+  /**
+   * {@code expect memory DOMAIN GPA SIZE VALUE}: the domain's memory holds {@code VALUE} there
+   * ({@code Host.readGuestPhysical}).
+   *
+   * @param domain the domain
+   * @param gpa the guest-physical address
+   * @param size 1, 2, 4 or 8, within one page
+   * @param value the expected value
+   */
+  public record ExpectMemory(String domain, long gpa, int size, long value) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param domain the domain
+     * @param gpa the address
+     * @param size the size
+     * @param value the value
+     */
+    public ExpectMemory {
+      checkName(domain);
+      checkSize(size);
+      checkInPage(gpa, size);
+    }
+
+    @Override
+    public boolean isExpect() {
+      return true;
+    }
+  }
+
+  /**
+   * {@code expect value N}: the previous vCPU access completed without a fault and gave {@code N}
+   * (the value read or fetched, the machine address of a translation, 0 for the others).
+   *
+   * @param value the value
+   */
+  public record ExpectValue(long value) implements Command {
+    @Override
+    public boolean isExpect() {
+      return true;
+    }
+  }
+
+  /** {@code expect ok}: the previous vCPU access completed without a fault. */
+  public record ExpectOk() implements Command {
+    @Override
+    public boolean isExpect() {
+      return true;
+    }
+  }
+
+  /**
+   * {@code expect fault KIND [CODE] [at ADDRESS]}: the previous vCPU access ended with this fault:
+   * {@code pf CODE} (#PF with its error code; the address is CR2), {@code ept-violation QUAL} (the
+   * exit qualification; the address is the guest-physical one), {@code ept-misconfig}, {@code npf
+   * EXITINFO1} (the address is EXITINFO2), {@code gp} or {@code ss} (error code 0).
+   *
+   * @param kind the fault's kind
+   * @param code its error code, qualification or EXITINFO1 (0 for the kinds without one)
+   * @param address the address that goes with it, or empty not to check it
+   */
+  public record ExpectFault(FaultKind kind, long code, OptionalLong address) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param kind the kind
+     * @param code the code
+     * @param address the address
+     */
+    public ExpectFault {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(address, "address");
+      if (!hasCode(kind) && code != 0) {
+        throw new IllegalArgumentException(kind.label() + " has no code (expected: 0)");
+      }
+      if ((code >>> 52) != 0) {
+        throw new IllegalArgumentException("fault code 0x" + Long.toHexString(code)
+            + " (expected: at most 52 bits)");
+      }
+      if (address.isPresent() && !hasAddress(kind)) {
+        throw new IllegalArgumentException(kind.label() + " has no address");
+      }
+    }
+
+    @Override
+    public boolean isExpect() {
+      return true;
+    }
+
+    /**
+     * Whether faults of {@code kind} carry a code a script writes.
+     *
+     * @param kind a kind
+     * @return true for #PF, EPT violations and #NPF
+     */
+    public static boolean hasCode(FaultKind kind) {
+      return kind == FaultKind.PAGE_FAULT || kind == FaultKind.EPT_VIOLATION
+          || kind == FaultKind.NESTED_PAGE_FAULT;
+    }
+
+    /**
+     * Whether faults of {@code kind} carry an address ({@code at}).
+     *
+     * @param kind a kind
+     * @return true for #PF (CR2) and the nested faults (the guest-physical address)
+     */
+    public static boolean hasAddress(FaultKind kind) {
+      return hasCode(kind) || kind == FaultKind.EPT_MISCONFIG;
     }
   }
 
@@ -915,6 +1426,44 @@ public record Scenario(String source, Path directory, List<Step> steps) {
   }
 
   /**
+   * The script name of a fault kind: {@code pf}, {@code gp}, {@code ss}, {@code ept-violation},
+   * {@code ept-misconfig}, {@code npf}.
+   *
+   * @param kind the kind
+   * @return its name
+   */
+  public static String faultName(FaultKind kind) {
+    return switch (kind) {
+      case PAGE_FAULT -> "pf";
+      case GENERAL_PROTECTION -> "gp";
+      case STACK_FAULT -> "ss";
+      case EPT_VIOLATION -> "ept-violation";
+      case EPT_MISCONFIG -> "ept-misconfig";
+      case NESTED_PAGE_FAULT -> "npf";
+    };
+  }
+
+  /**
+   * The script name of a TLB mode: {@code strict}, {@code over-flush}.
+   *
+   * @param mode the mode
+   * @return its name
+   */
+  public static String tlbModeName(TlbMode mode) {
+    return mode == TlbMode.STRICT ? "strict" : "over-flush";
+  }
+
+  /**
+   * The script name of a page-table level: {@code l1} to {@code l4}.
+   *
+   * @param level a page-table type
+   * @return its name
+   */
+  public static String levelName(PageType level) {
+    return "l" + level.level();
+  }
+
+  /**
    * The script name of a page order: {@code 4k}, {@code 2m}, {@code 1g}.
    *
    * @param order the order
@@ -936,7 +1485,7 @@ public record Scenario(String source, Path directory, List<Step> steps) {
    * @return its name
    */
   public static String typeName(P2mType type) {
-    return type.name().toLowerCase(java.util.Locale.ROOT);
+    return type.name().toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -951,7 +1500,26 @@ public record Scenario(String source, Path directory, List<Step> steps) {
 
   static boolean isInvariantName(String name) {
     return HostInvariants.WRITABLE_READ_ONLY_MMIO.equals(name)
-        || HostInvariants.UNPROTECTED_MSIX.equals(name) || HostInvariants.COUNTS.equals(name);
+        || HostInvariants.UNPROTECTED_MSIX.equals(name) || HostInvariants.COUNTS.equals(name)
+        || HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO.equals(name);
+  }
+
+  /** The invariant names, for messages. */
+  static final String INVARIANT_NAMES = HostInvariants.WRITABLE_READ_ONLY_MMIO + ", "
+      + HostInvariants.UNPROTECTED_MSIX + ", " + HostInvariants.COUNTS + " or "
+      + HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO;
+
+  private static void checkSize(int size) {
+    if (size != 1 && size != 2 && size != 4 && size != 8) {
+      throw new IllegalArgumentException("size: " + size + " (expected: 1, 2, 4 or 8)");
+    }
+  }
+
+  private static void checkInPage(long address, int size) {
+    if ((address & 0xFFF) + size > 0x1000) {
+      throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " with size "
+          + size + " (expected: within one page)");
+    }
   }
 
   private static void checkName(String name) {

@@ -10,17 +10,21 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
-import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.PolicyName;
+import org.hvmmu.mmu.FaultKind;
+import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
 import org.hvmmu.x86.PageOrder;
 import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.pv.PageType;
+import org.hvmmu.x86.pv.PvMmuAbi;
 import org.hvmmu.xen.DomainIds;
 import org.hvmmu.xen.Errno;
 
@@ -42,6 +46,9 @@ import org.hvmmu.xen.Errno;
  */
 public final class ScenarioParser {
   private ScenarioParser() {}
+
+  /** The registers of {@code cr}, in {@link Scenario.LoadRegisters}'s order. */
+  private static final List<String> REGISTERS = List.of("cr0", "cr3", "cr4", "efer");
 
   /** Longest token quoted back in an error message; longer ones are cut. */
   private static final int QUOTE_LIMIT = 40;
@@ -106,7 +113,9 @@ public final class ScenarioParser {
     private final Set<Integer> domainIds = new HashSet<>();
     private final Set<String> devices = new HashSet<>();
     private final Set<String> registrants = new HashSet<>();
+    private final Map<String, String> vcpus = new HashMap<>();
     private boolean rcAvailable;
+    private boolean accessAvailable;
     private int line;
     private List<String> tokens;
     private int next;
@@ -138,6 +147,9 @@ public final class ScenarioParser {
         if (!c.isExpect() && !(c instanceof Scenario.PrintRanges)
             && !(c instanceof Scenario.PrintInvariants)) {
           rcAvailable = true;
+        }
+        if (ScenarioRunner.isAccess(c)) {
+          accessAvailable = true;
         }
         steps.add(new Scenario.Step(start, c));
       }
@@ -186,7 +198,11 @@ public final class ScenarioParser {
           yield new Scenario.Unprotect(name, r[0], r[1]);
         }
         case "msix" -> msix();
-        case "pin" -> new Scenario.Pin(domain(Need.PV), number("an MFN"));
+        case "pin" -> {
+          String d = domain(Need.PV);
+          long mfn = number("an MFN");
+          yield new Scenario.Pin(d, mfn, more() ? level() : PageType.L1_PAGE_TABLE);
+        }
         case "unpin" -> new Scenario.Unpin(domain(Need.PV), number("an MFN"));
         case "write" -> new Scenario.GuestWrite(domain(Need.PV), number("an MFN"), slot(),
             entry("an entry"));
@@ -206,6 +222,28 @@ public final class ScenarioParser {
           yield new Scenario.ShadowWrite(d, table(d), slot(), entry("an entry"));
         }
         case "crash" -> new Scenario.Crash(domain(null));
+        case "vcpu" -> {
+          String name = name("a vCPU name");
+          if (vcpus.containsKey(name)) {
+            throw error("vCPU '" + name + "' is already declared");
+          }
+          String d = domain(null);
+          vcpus.put(name, d);
+          yield new Scenario.CreateVcpu(name, d);
+        }
+        case "cr" -> registers();
+        case "read" -> new Scenario.Read(vcpu(null), number("a linear address"), size(), user());
+        case "store" -> new Scenario.Store(vcpu(null), number("a linear address"), size(),
+            entry("a value"), user());
+        case "fetch" -> new Scenario.Fetch(vcpu(null), number("a linear address"), size(), user());
+        case "translate" -> translate();
+        case "invlpg" -> new Scenario.Invlpg(vcpu(null), number("a linear address"));
+        case "invpcid" -> new Scenario.Invpcid(vcpu(null), intNumber("an INVPCID type", 0, 3),
+            number("a PCID"), number("a linear address"));
+        case "mmuext" -> mmuext();
+        case "update-va" -> updateVa();
+        case "poke" -> new Scenario.Poke(domain(null), number("a guest-physical address"), size(),
+            entry("a value"));
         case "expect" -> expect();
         case "print" -> {
           String what = word("ranges or invariants");
@@ -235,17 +273,27 @@ public final class ScenarioParser {
             + ScenarioWriter.hex(Scenario.MAX_HOST_FRAMES));
       }
       PolicyName policy = PolicyName.UNSPECIFIED;
-      if (more()) {
+      TlbMode tlb = TlbMode.STRICT;
+      if (more() && tokens.get(next).equals("policy")) {
         keyword("policy");
-        String name = word("seed-2010 or hardened");
+        String name = word("a policy name");
         try {
           policy = PolicyName.fromScriptName(name);
         } catch (IllegalArgumentException e) {
           throw error(e.getMessage());
         }
       }
+      if (more()) {
+        keyword("tlb");
+        String mode = word("strict or over-flush");
+        tlb = switch (mode) {
+          case "strict" -> TlbMode.STRICT;
+          case "over-flush" -> TlbMode.OVER_FLUSH;
+          default -> throw error("host tlb " + quote(mode) + ": expected strict or over-flush");
+        };
+      }
       endOfLine("host");
-      return new Scenario.HostConfig(frames, policy);
+      return new Scenario.HostConfig(frames, policy, tlb);
     }
 
     private Command device() {
@@ -434,19 +482,167 @@ public final class ScenarioParser {
           keyword("hold");
           return new Scenario.ExpectInvariantsHold();
         }
+        case "memory" -> {
+          return new Scenario.ExpectMemory(domain(null), number("a guest-physical address"),
+              size(), entry("a value"));
+        }
+        case "value", "ok", "fault" -> {
+          if (!accessAvailable) {
+            throw error("expect " + what + ": no vCPU access before it");
+          }
+          if (what.equals("value")) {
+            return new Scenario.ExpectValue(entry("a value"));
+          }
+          return what.equals("ok") ? new Scenario.ExpectOk() : fault();
+        }
         case "invariant" -> {
           String name = word("an invariant name");
           if (!Scenario.isInvariantName(name)) {
             throw error("unknown invariant " + quote(name) + " (expected: "
-                + HostInvariants.WRITABLE_READ_ONLY_MMIO + ", " + HostInvariants.UNPROTECTED_MSIX
-                + " or " + HostInvariants.COUNTS + ")");
+                + Scenario.INVARIANT_NAMES + ")");
           }
           keyword("fails");
           return new Scenario.ExpectInvariantFails(name);
         }
         default -> throw error("expect " + quote(what) + ": expected rc, writable, read-only,"
-            + " protected, unprotected, invariants or invariant");
+            + " protected, unprotected, invariants, invariant, memory, value, ok or fault");
       }
+    }
+
+    private Command registers() {
+      String v = vcpu(null);
+      OptionalLong[] regs = {OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+          OptionalLong.empty()};
+      if (!more()) {
+        throw error("cr " + v + ": missing a register (cr0=, cr3=, cr4= or efer=)");
+      }
+      while (more()) {
+        String w = word("a register");
+        int eq = w.indexOf('=');
+        int r = eq < 0 ? -1 : REGISTERS.indexOf(w.substring(0, eq));
+        if (r < 0 || w.substring(0, eq).isEmpty()) {
+          throw error("cr " + v + ": " + quote(w) + " (expected: cr0=, cr3=, cr4= or efer="
+              + " and a number)");
+        }
+        if (regs[r].isPresent()) {
+          throw error("cr " + v + ": " + REGISTERS.get(r) + " given twice");
+        }
+        regs[r] = OptionalLong.of(parseNumber(w.substring(eq + 1), REGISTERS.get(r)));
+      }
+      return new Scenario.LoadRegisters(v, regs[0], regs[1], regs[2], regs[3]);
+    }
+
+    private Command translate() {
+      String v = vcpu(null);
+      long la = number("a linear address");
+      boolean write = false;
+      boolean fetch = false;
+      boolean user = false;
+      while (more()) {
+        String w = word("write, fetch or user");
+        boolean repeated;
+        switch (w) {
+          case "write" -> {
+            repeated = write;
+            write = true;
+          }
+          case "fetch" -> {
+            repeated = fetch;
+            fetch = true;
+          }
+          case "user" -> {
+            repeated = user;
+            user = true;
+          }
+          default -> throw error("translate: " + quote(w) + " (expected: write, fetch or user)");
+        }
+        if (repeated) {
+          throw error("translate: " + w + " given twice");
+        }
+      }
+      if (write && fetch) {
+        throw error("translate: write and fetch at once");
+      }
+      return new Scenario.Translate(v, la, write, fetch, user);
+    }
+
+    private Command mmuext() {
+      String v = vcpu(Need.PV);
+      String w = word("an mmuext operation");
+      Scenario.MmuextName op = null;
+      for (Scenario.MmuextName o : Scenario.MmuextName.values()) {
+        if (o.scriptName().equals(w)) {
+          op = o;
+        }
+      }
+      if (op == null) {
+        throw error("unknown mmuext operation " + quote(w) + " (expected: new-baseptr,"
+            + " tlb-flush-local, invlpg-local, tlb-flush-multi, invlpg-multi, tlb-flush-all,"
+            + " invlpg-all or flush-cache)");
+      }
+      long arg1 = 0;
+      long arg2 = 0;
+      if (op == Scenario.MmuextName.TLB_FLUSH_MULTI) {
+        arg2 = number("a vCPU bitmap");
+      } else if (op.arity() >= 1) {
+        arg1 = number(op == Scenario.MmuextName.NEW_BASEPTR ? "an MFN" : "a linear address");
+        if (op.arity() == 2) {
+          arg2 = number("a vCPU bitmap");
+        }
+      }
+      return new Scenario.Mmuext(v, op, arg1, arg2);
+    }
+
+    private Command updateVa() {
+      String v = vcpu(Need.PV);
+      long la = number("a linear address");
+      long entry = entry("an entry");
+      String flush = word("none, invlpg or tlb-flush");
+      long type = switch (flush) {
+        case "none" -> PvMmuAbi.UVMF_NONE;
+        case "invlpg" -> PvMmuAbi.UVMF_INVLPG;
+        case "tlb-flush" -> PvMmuAbi.UVMF_TLB_FLUSH;
+        default -> throw error("update-va: " + quote(flush)
+            + " (expected: none, invlpg or tlb-flush)");
+      };
+      if (type == PvMmuAbi.UVMF_NONE) {
+        return new Scenario.UpdateVa(v, la, entry, 0, 0);
+      }
+      String target = word("local, all or multi");
+      return switch (target) {
+        case "local" -> new Scenario.UpdateVa(v, la, entry, type | PvMmuAbi.UVMF_LOCAL, 0);
+        case "all" -> new Scenario.UpdateVa(v, la, entry, type | PvMmuAbi.UVMF_ALL, 0);
+        case "multi" -> new Scenario.UpdateVa(v, la, entry, type | Scenario.UVMF_MULTI_POINTER,
+            number("a vCPU bitmap"));
+        default -> throw error("update-va: " + quote(target) + " (expected: local, all or multi)");
+      };
+    }
+
+    private Command fault() {
+      String w = word("a fault kind");
+      FaultKind kind = null;
+      for (FaultKind k : FaultKind.values()) {
+        if (Scenario.faultName(k).equals(w)) {
+          kind = k;
+        }
+      }
+      if (kind == null) {
+        throw error("unknown fault " + quote(w)
+            + " (expected: pf, gp, ss, ept-violation, ept-misconfig or npf)");
+      }
+      long code = Scenario.ExpectFault.hasCode(kind) ? number("an error code") : 0;
+      if ((code >>> 52) != 0) {
+        throw error("fault code " + ScenarioWriter.hex(code) + " is above 52 bits");
+      }
+      OptionalLong at = OptionalLong.empty();
+      if (more()) {
+        keyword("at");
+        if (!Scenario.ExpectFault.hasAddress(kind)) {
+          throw error("expect fault " + w + ": has no address");
+        }
+        at = OptionalLong.of(number("an address"));
+      }
+      return new Scenario.ExpectFault(kind, code, at);
     }
 
     // ---- arguments ----------------------------------------------------------------------------
@@ -476,6 +672,47 @@ public final class ScenarioParser {
       String name = name("a domain name");
       check(name, need);
       return name;
+    }
+
+    private String vcpu(Need need) {
+      String name = name("a vCPU name");
+      String d = vcpus.get(name);
+      if (d == null) {
+        throw error("undeclared vCPU '" + name + "'");
+      }
+      DomainInfo info = domains.get(d);
+      if (need != null && !need.fits(info.mode())) {
+        throw error("vCPU '" + name + "' is of domain '" + d + "', which is "
+            + Scenario.modeName(info.mode()) + "; this needs " + need.modes);
+      }
+      return name;
+    }
+
+    private int size() {
+      String w = word("a size");
+      long value = parseNumber(w, "a size");
+      if (value != 1 && value != 2 && value != 4 && value != 8) {
+        throw error("size " + quote(w) + " (expected: 1, 2, 4 or 8)");
+      }
+      return (int) value;
+    }
+
+    private boolean user() {
+      if (!more()) {
+        return false;
+      }
+      keyword("user");
+      return true;
+    }
+
+    private PageType level() {
+      String w = word("l1, l2, l3 or l4");
+      for (int level = 1; level <= 4; level++) {
+        if (w.equals("l" + level)) {
+          return PageType.ofLevel(level);
+        }
+      }
+      throw error("unknown table level " + quote(w) + " (expected: l1, l2, l3 or l4)");
     }
 
     private void check(String name, Need need) {

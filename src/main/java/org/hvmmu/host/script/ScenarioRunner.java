@@ -11,12 +11,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.hvmmu.host.GuestDomain;
+import org.hvmmu.host.GuestVcpu;
 import org.hvmmu.host.Host;
 import org.hvmmu.host.HostDevice;
 import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.Policy;
 import org.hvmmu.host.Violation;
 import org.hvmmu.host.script.Scenario.Command;
+import org.hvmmu.mmu.Access;
+import org.hvmmu.mmu.Fault;
+import org.hvmmu.mmu.FaultKind;
+import org.hvmmu.mmu.LatencyModel;
+import org.hvmmu.mmu.TlbConfig;
+import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.pci.LspciDumpReader;
@@ -174,10 +181,16 @@ public final class ScenarioRunner {
     private final Map<String, HostDevice> devices = new HashMap<>();
     private final List<Failure> failures = new ArrayList<>();
     private final P2mEntry lookup = new P2mEntry();
+    private final Map<String, GuestVcpu> vcpus = new HashMap<>();
     private Host host;
     private int rc;
     private Scenario.Step rcStep;
     private int expects;
+    /** The last vCPU access: its step, value, fault (0 for none) and the fault's address. */
+    private Scenario.Step accessStep;
+    private long accessValue;
+    private long accessFault;
+    private long accessAddress;
 
     Execution(Scenario scenario, Policy policy) {
       this.scenario = scenario;
@@ -192,6 +205,9 @@ public final class ScenarioRunner {
             long frames = step.command() instanceof Scenario.HostConfig h ? h.frames()
                 : Scenario.DEFAULT_HOST_FRAMES;
             host = new Host(frames, policy);
+            if (step.command() instanceof Scenario.HostConfig h) {
+              host.configureVcpus(TlbConfig.goldenCove(), LatencyModel.GOLDEN_COVE, h.tlb());
+            }
           }
           outcome = step(step);
         } catch (ScenarioException e) {
@@ -326,7 +342,7 @@ public final class ScenarioRunner {
         return msix(host.releaseMsix(device(step, c.device())));
       }
       if (command instanceof Scenario.Pin c) {
-        return done(host.pinL1Table(domain(step, c.domain()), c.mfn()));
+        return done(host.pinTable(domain(step, c.domain()), c.mfn(), c.level()));
       }
       if (command instanceof Scenario.Unpin c) {
         return done(host.unpinTable(domain(step, c.domain()), c.mfn()));
@@ -371,6 +387,10 @@ public final class ScenarioRunner {
         host.crashDomain(domain(step, c.domain()));
         return done(0);
       }
+      StepOutcome vcpuOutcome = vcpuStep(step, command);
+      if (vcpuOutcome != null) {
+        return vcpuOutcome;
+      }
       if (command instanceof Scenario.PrintRanges) {
         String ranges = host.mmioRoRanges().toString();
         return new StepOutcome(rc, ranges, List.of(), List.of(ranges));
@@ -382,6 +402,146 @@ public final class ScenarioRunner {
         }
         String summary = lines.isEmpty() ? "invariants hold" : lines.size() + " violation(s)";
         return new StepOutcome(rc, summary, List.of(), lines.isEmpty() ? List.of(summary) : lines);
+      }
+      throw new AssertionError(command);
+    }
+
+    private GuestVcpu vcpu(Scenario.Step step, String name) {
+      GuestVcpu v = vcpus.get(name);
+      if (v == null) {
+        throw error(step, "undeclared vCPU '" + name + "'");
+      }
+      return v;
+    }
+
+    /** The vCPU commands, or null for another command. */
+    private StepOutcome vcpuStep(Scenario.Step step, Command command) {
+      if (command instanceof Scenario.CreateVcpu c) {
+        if (vcpus.containsKey(c.name())) {
+          throw error(step, "vCPU '" + c.name() + "' is already declared");
+        }
+        GuestVcpu v = host.createVcpu(domain(step, c.domain()));
+        vcpus.put(c.name(), v);
+        return new StepOutcome(0, v.toString(), List.of(), List.of());
+      }
+      if (command instanceof Scenario.LoadRegisters c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        GuestRegisters now = v.guestRegisters();
+        long r = v.loadGuestState(c.cr0().orElse(now.cr0()), c.cr3().orElse(now.cr3()),
+            c.cr4().orElse(now.cr4()), c.efer().orElse(now.efer()));
+        if (r < 0 && r >= -MAX_ERRNO) {
+          access(step, v, 0, 0);
+          return done((int) r);
+        }
+        return access(step, v, 0, r);
+      }
+      if (command instanceof Scenario.Read c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        long value = v.read(c.la(), c.size(), c.user() ? Access.USER : Access.READ);
+        return access(step, v, value, v.lastFault());
+      }
+      if (command instanceof Scenario.Store c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        return access(step, v, 0, v.write(c.la(), c.size(), c.value(),
+            c.user() ? Access.USER : Access.READ));
+      }
+      if (command instanceof Scenario.Fetch c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        long value = v.fetch(c.la(), c.size(), c.user());
+        return access(step, v, value, v.lastFault());
+      }
+      if (command instanceof Scenario.Translate c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        int bits = (c.write() ? Access.WRITE : 0) | (c.fetch() ? Access.FETCH : 0)
+            | (c.user() ? Access.USER : 0);
+        long r = v.translate(c.la(), bits);
+        return Fault.isFault(r) ? access(step, v, 0, r) : access(step, v, r, 0);
+      }
+      if (command instanceof Scenario.Invlpg c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        return access(step, v, 0, v.invlpg(c.la()));
+      }
+      if (command instanceof Scenario.Invpcid c) {
+        GuestVcpu v = vcpu(step, c.vcpu());
+        return access(step, v, 0, v.invpcid(c.type(), c.pcid(), c.la()));
+      }
+      if (command instanceof Scenario.Mmuext c) {
+        return done(host.mmuextOp(vcpu(step, c.vcpu()), c.op().cmd(), c.arg1(), c.arg2()));
+      }
+      if (command instanceof Scenario.UpdateVa c) {
+        return done(host.updateVaMapping(vcpu(step, c.vcpu()), c.la(), c.entry(), c.flags(),
+            c.vcpuMask()));
+      }
+      if (command instanceof Scenario.Poke c) {
+        host.writeGuestPhysical(domain(step, c.domain()), c.gpa(), c.size(), c.value());
+        return done(0);
+      }
+      return null;
+    }
+
+    /** Records a vCPU access's outcome; its return code is 0, or the fault's kind code. */
+    private StepOutcome access(Scenario.Step step, GuestVcpu v, long value, long fault) {
+      accessStep = step;
+      accessValue = fault == 0 ? value : 0;
+      accessFault = fault;
+      accessAddress = 0;
+      if (fault == 0) {
+        return new StepOutcome(0, "ok, value " + ScenarioWriter.hex(value), List.of(), List.of());
+      }
+      FaultKind kind = Fault.kind(fault);
+      if (kind == FaultKind.PAGE_FAULT) {
+        accessAddress = v.cpu().cr2();
+      } else if (Scenario.ExpectFault.hasAddress(kind)) {
+        accessAddress = v.cpu().faultGuestPhysical();
+      }
+      return new StepOutcome(kind.code(), describe(fault, accessAddress), List.of(), List.of());
+    }
+
+    private static String describe(long fault, long address) {
+      FaultKind kind = Fault.kind(fault);
+      return Scenario.faultName(kind)
+          + (Scenario.ExpectFault.hasCode(kind) ? " " + ScenarioWriter.hex(Fault.code(fault)) : "")
+          + (Scenario.ExpectFault.hasAddress(kind) ? " at " + ScenarioWriter.hex(address) : "");
+    }
+
+    /** The vCPU expectations: {expected} or {expected, actual}; null for another command. */
+    private String[] expectAccess(Scenario.Step step, Command command) {
+      if (command instanceof Scenario.ExpectMemory c) {
+        long mask = c.size() == 8 ? -1L : (1L << (8 * c.size())) - 1;
+        long actual = host.readGuestPhysical(domain(step, c.domain()), c.gpa(), c.size());
+        String expected = c.domain() + " memory " + ScenarioWriter.hex(c.gpa()) + " = "
+            + ScenarioWriter.hex(c.value() & mask);
+        return actual == (c.value() & mask) ? new String[] {expected}
+            : new String[] {expected, "it holds " + ScenarioWriter.hex(actual)};
+      }
+      if (!(command instanceof Scenario.ExpectValue) && !(command instanceof Scenario.ExpectOk)
+          && !(command instanceof Scenario.ExpectFault)) {
+        return null;
+      }
+      if (accessStep == null) {
+        throw error(step, "no vCPU access before this expectation");
+      }
+      String before = "'" + firstLine(ScenarioWriter.command(accessStep.command())) + "' (line "
+          + accessStep.line() + ")";
+      String actual = accessFault == 0 ? before + " gave " + ScenarioWriter.hex(accessValue)
+          : before + " faulted: " + describe(accessFault, accessAddress);
+      if (command instanceof Scenario.ExpectValue c) {
+        String expected = "value " + ScenarioWriter.hex(c.value());
+        return accessFault == 0 && accessValue == c.value() ? new String[] {expected}
+            : new String[] {expected, actual};
+      }
+      if (command instanceof Scenario.ExpectOk) {
+        return accessFault == 0 ? new String[] {"no fault"} : new String[] {"no fault", actual};
+      }
+      if (command instanceof Scenario.ExpectFault c) {
+        String expected = "fault " + Scenario.faultName(c.kind())
+            + (Scenario.ExpectFault.hasCode(c.kind()) ? " " + ScenarioWriter.hex(c.code()) : "")
+            + (c.address().isPresent() ? " at " + ScenarioWriter.hex(c.address().getAsLong())
+                : "");
+        boolean holds = accessFault != 0 && Fault.kind(accessFault) == c.kind()
+            && Fault.code(accessFault) == c.code()
+            && (c.address().isEmpty() || c.address().getAsLong() == accessAddress);
+        return holds ? new String[] {expected} : new String[] {expected, actual};
       }
       throw new AssertionError(command);
     }
@@ -508,6 +668,10 @@ public final class ScenarioRunner {
         }
         return new String[] {"the invariants to hold", s.toString()};
       }
+      String[] access = expectAccess(step, command);
+      if (access != null) {
+        return access;
+      }
       if (command instanceof Scenario.ExpectInvariantFails c) {
         String expected = "invariant " + c.invariant() + " to fail";
         for (Violation v : HostInvariants.check(host)) {
@@ -528,6 +692,24 @@ public final class ScenarioRunner {
       return new String[] {expected, "it is " + access(e) + " (" + ScenarioWriter.entry(e) + ")"};
     }
   }
+
+  /**
+   * Whether {@code command} is a vCPU access, whose outcome {@code expect value}, {@code expect ok}
+   * and {@code expect fault} check.
+   *
+   * @param command a command
+   * @return true for {@code cr}, {@code read}, {@code store}, {@code fetch}, {@code translate},
+   *     {@code invlpg} and {@code invpcid}
+   */
+  static boolean isAccess(Command command) {
+    return command instanceof Scenario.LoadRegisters || command instanceof Scenario.Read
+        || command instanceof Scenario.Store || command instanceof Scenario.Fetch
+        || command instanceof Scenario.Translate || command instanceof Scenario.Invlpg
+        || command instanceof Scenario.Invpcid;
+  }
+
+  /** The largest errno; a negative result above {@code -MAX_ERRNO} is an errno, not a fault. */
+  private static final long MAX_ERRNO = 4095;
 
   private static String firstLine(String text) {
     int nl = text.indexOf('\n');

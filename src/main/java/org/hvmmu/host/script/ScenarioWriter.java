@@ -1,42 +1,61 @@
 package org.hvmmu.host.script;
 
 import java.util.List;
+import java.util.OptionalLong;
 import org.hvmmu.host.script.Scenario.Assign;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.Crash;
 import org.hvmmu.host.script.Scenario.CreateDomain;
+import org.hvmmu.host.script.Scenario.CreateVcpu;
 import org.hvmmu.host.script.Scenario.DeviceDump;
 import org.hvmmu.host.script.Scenario.DeviceHex;
+import org.hvmmu.host.script.Scenario.ExpectFault;
 import org.hvmmu.host.script.Scenario.ExpectInvariantFails;
 import org.hvmmu.host.script.Scenario.ExpectInvariantsHold;
+import org.hvmmu.host.script.Scenario.ExpectMemory;
+import org.hvmmu.host.script.Scenario.ExpectOk;
 import org.hvmmu.host.script.Scenario.ExpectP2mEntry;
 import org.hvmmu.host.script.Scenario.ExpectProtected;
 import org.hvmmu.host.script.Scenario.ExpectPvEntry;
 import org.hvmmu.host.script.Scenario.ExpectRc;
 import org.hvmmu.host.script.Scenario.ExpectShadowEntry;
+import org.hvmmu.host.script.Scenario.ExpectValue;
+import org.hvmmu.host.script.Scenario.Fetch;
 import org.hvmmu.host.script.Scenario.GiveRam;
 import org.hvmmu.host.script.Scenario.GrantIomem;
 import org.hvmmu.host.script.Scenario.GuestWrite;
 import org.hvmmu.host.script.Scenario.HostConfig;
+import org.hvmmu.host.script.Scenario.Invlpg;
+import org.hvmmu.host.script.Scenario.Invpcid;
+import org.hvmmu.host.script.Scenario.LoadRegisters;
 import org.hvmmu.host.script.Scenario.MmioHole;
 import org.hvmmu.host.script.Scenario.MmuUpdate;
+import org.hvmmu.host.script.Scenario.Mmuext;
 import org.hvmmu.host.script.Scenario.MsixDisable;
 import org.hvmmu.host.script.Scenario.MsixEnable;
 import org.hvmmu.host.script.Scenario.MsixPrepare;
 import org.hvmmu.host.script.Scenario.MsixRelease;
 import org.hvmmu.host.script.Scenario.NewTable;
 import org.hvmmu.host.script.Scenario.Pin;
+import org.hvmmu.host.script.Scenario.Poke;
 import org.hvmmu.host.script.Scenario.PrintInvariants;
 import org.hvmmu.host.script.Scenario.PrintRanges;
 import org.hvmmu.host.script.Scenario.Protect;
 import org.hvmmu.host.script.Scenario.Ptwr;
+import org.hvmmu.host.script.Scenario.Read;
 import org.hvmmu.host.script.Scenario.Retype;
 import org.hvmmu.host.script.Scenario.SetP2m;
 import org.hvmmu.host.script.Scenario.ShadowWrite;
+import org.hvmmu.host.script.Scenario.Store;
+import org.hvmmu.host.script.Scenario.Translate;
 import org.hvmmu.host.script.Scenario.Unpin;
 import org.hvmmu.host.script.Scenario.Unprotect;
+import org.hvmmu.host.script.Scenario.UpdateVa;
+import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.PteFlags;
+import org.hvmmu.x86.pv.PageType;
+import org.hvmmu.x86.pv.PvMmuAbi;
 import org.hvmmu.xen.Errno;
 
 /**
@@ -45,7 +64,8 @@ import org.hvmmu.xen.Errno;
  * {@code x}. Each command takes one line (a {@code device NAME hex} block takes its lines plus
  * {@code end}), so a failure's line number points into the written text. Frame numbers and entries
  * are written in hex, counts and slots in decimal, entries as {@code pte(MFN, FLAGS)} when they
- * hold nothing but a frame and named flags. Stateless and thread-safe.
+ * hold nothing but a frame and named flags (the values of {@code store}, {@code poke} and {@code
+ * expect value|memory} in hex). Stateless and thread-safe.
  *
  * <pre>{@code
  * ScenarioWriter.write(List.of(new Scenario.Pin("guest", 0x100)));   // "pin guest 0x100\n"
@@ -99,7 +119,8 @@ public final class ScenarioWriter {
     if (command instanceof HostConfig c) {
       return "host frames " + hex(c.frames())
             + (c.policy() == Scenario.PolicyName.UNSPECIFIED ? "" : " policy "
-                + c.policy().scriptName());
+                + c.policy().scriptName())
+            + (c.tlb() == TlbMode.STRICT ? "" : " tlb " + Scenario.tlbModeName(c.tlb()));
     }
     if (command instanceof DeviceDump c) {
       return "device " + c.name() + " dump " + c.path()
@@ -144,7 +165,8 @@ public final class ScenarioWriter {
       return "msix release " + c.device();
     }
     if (command instanceof Pin c) {
-      return "pin " + c.domain() + " " + hex(c.mfn());
+      return "pin " + c.domain() + " " + hex(c.mfn())
+          + (c.level() == PageType.L1_PAGE_TABLE ? "" : " " + Scenario.levelName(c.level()));
     }
     if (command instanceof Unpin c) {
       return "unpin " + c.domain() + " " + hex(c.mfn());
@@ -207,10 +229,102 @@ public final class ScenarioWriter {
     if (command instanceof PrintRanges) {
       return "print ranges";
     }
+    String vcpuCommand = vcpuCommand(command);
+    if (vcpuCommand != null) {
+      return vcpuCommand;
+    }
     if (command instanceof PrintInvariants) {
       return "print invariants";
     }
     throw new AssertionError(command);
+  }
+
+  /** The vCPU commands and their expectations, or null for another command. */
+  private static String vcpuCommand(Command command) {
+    if (command instanceof CreateVcpu c) {
+      return "vcpu " + c.name() + " " + c.domain();
+    }
+    if (command instanceof LoadRegisters c) {
+      StringBuilder out = new StringBuilder("cr ").append(c.vcpu());
+      register(out, "cr0", c.cr0());
+      register(out, "cr3", c.cr3());
+      register(out, "cr4", c.cr4());
+      register(out, "efer", c.efer());
+      return out.toString();
+    }
+    if (command instanceof Read c) {
+      return "read " + c.vcpu() + " " + hex(c.la()) + " " + c.size() + user(c.user());
+    }
+    if (command instanceof Store c) {
+      return "store " + c.vcpu() + " " + hex(c.la()) + " " + c.size() + " " + hex(c.value())
+          + user(c.user());
+    }
+    if (command instanceof Fetch c) {
+      return "fetch " + c.vcpu() + " " + hex(c.la()) + " " + c.size() + user(c.user());
+    }
+    if (command instanceof Translate c) {
+      return "translate " + c.vcpu() + " " + hex(c.la()) + (c.write() ? " write" : "")
+          + (c.fetch() ? " fetch" : "") + user(c.user());
+    }
+    if (command instanceof Invlpg c) {
+      return "invlpg " + c.vcpu() + " " + hex(c.la());
+    }
+    if (command instanceof Invpcid c) {
+      return "invpcid " + c.vcpu() + " " + c.type() + " " + hex(c.pcid()) + " " + hex(c.la());
+    }
+    if (command instanceof Mmuext c) {
+      StringBuilder out = new StringBuilder("mmuext ").append(c.vcpu()).append(' ')
+          .append(c.op().scriptName());
+      if (c.op() == Scenario.MmuextName.TLB_FLUSH_MULTI) {
+        out.append(' ').append(hex(c.arg2()));
+      } else if (c.op().arity() >= 1) {
+        out.append(' ').append(hex(c.arg1()));
+        if (c.op().arity() == 2) {
+          out.append(' ').append(hex(c.arg2()));
+        }
+      }
+      return out.toString();
+    }
+    if (command instanceof UpdateVa c) {
+      long type = c.flags() & PvMmuAbi.UVMF_FLUSHTYPE_MASK;
+      long target = c.flags() & ~PvMmuAbi.UVMF_FLUSHTYPE_MASK;
+      String flush = type == PvMmuAbi.UVMF_NONE ? "none"
+          : type == PvMmuAbi.UVMF_INVLPG ? "invlpg" : "tlb-flush";
+      String to = type == PvMmuAbi.UVMF_NONE ? ""
+          : target == PvMmuAbi.UVMF_LOCAL ? " local"
+          : target == PvMmuAbi.UVMF_ALL ? " all" : " multi " + hex(c.vcpuMask());
+      return "update-va " + c.vcpu() + " " + hex(c.la()) + " " + entry(c.entry()) + " " + flush
+          + to;
+    }
+    if (command instanceof Poke c) {
+      return "poke " + c.domain() + " " + hex(c.gpa()) + " " + c.size() + " " + hex(c.value());
+    }
+    if (command instanceof ExpectMemory c) {
+      return "expect memory " + c.domain() + " " + hex(c.gpa()) + " " + c.size() + " "
+          + hex(c.value());
+    }
+    if (command instanceof ExpectValue c) {
+      return "expect value " + hex(c.value());
+    }
+    if (command instanceof ExpectOk) {
+      return "expect ok";
+    }
+    if (command instanceof ExpectFault c) {
+      return "expect fault " + Scenario.faultName(c.kind())
+          + (ExpectFault.hasCode(c.kind()) ? " " + hex(c.code()) : "")
+          + (c.address().isPresent() ? " at " + hex(c.address().getAsLong()) : "");
+    }
+    return null;
+  }
+
+  private static void register(StringBuilder out, String name, OptionalLong value) {
+    if (value.isPresent()) {
+      out.append(' ').append(name).append('=').append(hex(value.getAsLong()));
+    }
+  }
+
+  private static String user(boolean user) {
+    return user ? " user" : "";
   }
 
   /**

@@ -1364,11 +1364,12 @@ public final class PvMmu {
   /**
    * Re-applies the validator to the live MMIO entry at {@code slot} of L1 table {@code mfn}, for a
    * frame that has just become read-only: if the validator would now install it read-only (or with
-   * another cache type), the flip is applied in place and, as Xen does whenever it changes a live
-   * entry behind the guest's back, the TLBs of every vCPU of {@code owner} are flushed ({@code
-   * flush_tlb_mask(d->dirty_cpumask)}). Upstream Xen has no such pass; a host whose policy revokes
-   * existing mappings calls it for each entry its reverse map lists. RAM entries and entries the
-   * validator would now refuse are left as they are.
+   * another cache type), the flip is applied in place. Upstream Xen has no such pass; a host whose
+   * policy revokes existing mappings calls it for each entry its reverse map lists, and then flushes
+   * the owner's vCPUs ({@code flush_tlb_mask(d->dirty_cpumask)}, as Xen does whenever it changes a
+   * live entry behind the guest's back): the flush is the caller's, so that a host can leave it out
+   * to study what a stale translation allows. RAM entries and entries the validator would now
+   * refuse are left as they are.
    *
    * @param owner the table's owner
    * @param mfn a validated L1 table of {@code owner}
@@ -1397,7 +1398,6 @@ public final class PvMmu {
     } finally {
       frames.pageUnlock(mfn);
     }
-    flushTlbMask(owner, owner.vcpuMask());
     return true;
   }
 

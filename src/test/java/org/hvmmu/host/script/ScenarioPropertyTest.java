@@ -9,14 +9,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.script.Scenario.Command;
+import org.hvmmu.mmu.FaultKind;
+import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.testkit.Gen;
 import org.hvmmu.testkit.Gens;
 import org.hvmmu.testkit.Property;
 import org.hvmmu.x86.PageOrder;
 import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.pv.PageType;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +32,7 @@ class ScenarioPropertyTest {
   record Choice(int kind, long a, long b, int c) {}
 
   static final Gen<Choice> CHOICES = Gens.zip(
-      Gens.zip(Gens.ints(0, 40), Gens.unsignedLongs(), (k, a) -> new long[] {k, a}),
+      Gens.zip(Gens.ints(0, 52), Gens.unsignedLongs(), (k, a) -> new long[] {k, a}),
       Gens.zip(Gens.unsignedLongs(), Gens.ints(0, 600), (b, c) -> new long[] {b, c}),
       (x, y) -> new Choice((int) x[0], x[1], y[0], (int) y[1]));
 
@@ -43,6 +47,7 @@ class ScenarioPropertyTest {
     List<Command> out = new ArrayList<>();
     Map<String, PagingMode> domains = new HashMap<>();
     Map<String, Integer> tables = new HashMap<>();
+    Map<String, PagingMode> vcpus = new HashMap<>();
     List<String> devices = new ArrayList<>();
     List<String> registrants = new ArrayList<>();
     int[] nextId = {0};
@@ -58,7 +63,8 @@ class ScenarioPropertyTest {
         case 0 -> {
           if (first) {
             out.add(new Scenario.HostConfig(1 + Long.remainderUnsigned(ch.a(), 0x100000),
-                Scenario.PolicyName.values()[ch.c() % 3]));
+                Scenario.PolicyName.values()[ch.c() % 3],
+                TlbMode.values()[(ch.c() >> 2) % TlbMode.values().length]));
           } else {
             out.add(new Scenario.PrintRanges());
           }
@@ -94,7 +100,7 @@ class ScenarioPropertyTest {
         case 11 -> out.add(new Scenario.MsixPrepare(device(out, devices)));
         case 12 -> out.add(new Scenario.MsixRelease(device(out, devices)));
         case 13 -> out.add(new Scenario.Pin(of(out, domains, tables, nextId, PagingMode.PV),
-            ch.a()));
+            ch.a(), PageType.ofLevel(1 + ch.c() % 4)));
         case 14 -> out.add(new Scenario.Unpin(of(out, domains, tables, nextId, PagingMode.PV32),
             ch.a()));
         case 15 -> out.add(new Scenario.GuestWrite(of(out, domains, tables, nextId, PagingMode.PV),
@@ -141,6 +147,67 @@ class ScenarioPropertyTest {
         case 28 -> out.add(new Scenario.ExpectInvariantsHold());
         case 29 -> out.add(new Scenario.ExpectInvariantFails(
             new String[] {"writable-read-only-mmio", "unprotected-msix", "counts"}[ch.c() % 3]));
+        case 30 -> vcpu(out, domains, tables, nextId, vcpus, mode);
+        case 31 -> {
+          OptionalLong[] r = new OptionalLong[4];
+          for (int i = 0; i < 4; i++) {
+            r[i] = (ch.c() & (1 << i)) != 0 || i == 3 && (ch.c() & 7) == 0
+                ? OptionalLong.of(i % 2 == 0 ? ch.a() : ch.b()) : OptionalLong.empty();
+          }
+          out.add(new Scenario.LoadRegisters(vcpu(out, domains, tables, nextId, vcpus, mode),
+              r[0], r[1], r[2], r[3]));
+        }
+        case 32 -> out.add(new Scenario.Read(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.a(), SIZES[ch.c() % 4], (ch.c() & 4) != 0));
+        case 33 -> out.add(new Scenario.Store(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.a(), SIZES[ch.c() % 4], entry, (ch.c() & 4) != 0));
+        case 34 -> out.add(new Scenario.Fetch(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.a(), SIZES[ch.c() % 4], (ch.c() & 4) != 0));
+        case 35 -> out.add(new Scenario.Translate(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.a(), (ch.c() & 3) == 1, (ch.c() & 3) == 2, (ch.c() & 4) != 0));
+        case 36 -> out.add(new Scenario.Invlpg(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.a()));
+        case 37 -> out.add(new Scenario.Invpcid(vcpu(out, domains, tables, nextId, vcpus, mode),
+            ch.c() % 4, ch.b(), ch.a()));
+        case 38 -> {
+          Scenario.MmuextName op = Scenario.MmuextName.values()[
+              ch.c() % Scenario.MmuextName.values().length];
+          boolean hasArg1 = op.arity() == 2 || (op.arity() == 1
+              && op != Scenario.MmuextName.TLB_FLUSH_MULTI);
+          boolean hasArg2 = op.arity() == 2 || op == Scenario.MmuextName.TLB_FLUSH_MULTI;
+          out.add(new Scenario.Mmuext(vcpu(out, domains, tables, nextId, vcpus,
+              (ch.c() & 8) == 0 ? PagingMode.PV : PagingMode.PV32), op, hasArg1 ? ch.a() : 0,
+              hasArg2 ? ch.b() : 0));
+        }
+        case 39 -> {
+          long[] flags = {0, 1, 2, 1 | 4, 2 | 4, 1 | Scenario.UVMF_MULTI_POINTER,
+              2 | Scenario.UVMF_MULTI_POINTER};
+          long f = flags[ch.c() % flags.length];
+          out.add(new Scenario.UpdateVa(vcpu(out, domains, tables, nextId, vcpus, PagingMode.PV),
+              ch.a(), entry, f, (f & Scenario.UVMF_MULTI_POINTER) != 0 ? ch.b() : 0));
+        }
+        case 40 -> out.add(new Scenario.Poke(any(out, domains, tables, nextId),
+            ch.a() & ~0xFFFL, SIZES[ch.c() % 4], entry));
+        case 41 -> out.add(new Scenario.ExpectMemory(any(out, domains, tables, nextId),
+            (ch.a() & ~0xFFFL) | (0xFF8 & ch.c()), 8, entry));
+        case 42, 43, 44 -> {
+          if (out.stream().noneMatch(ScenarioRunner::isAccess)) {
+            out.add(new Scenario.Read(vcpu(out, domains, tables, nextId, vcpus, mode), ch.b(), 8,
+                false));
+          }
+          if (ch.kind() == 42) {
+            out.add(new Scenario.ExpectValue(entry));
+          } else if (ch.kind() == 43) {
+            out.add(new Scenario.ExpectOk());
+          } else {
+            FaultKind kind = FaultKind.values()[ch.c() % FaultKind.values().length];
+            long code = Scenario.ExpectFault.hasCode(kind) ? ch.a() & ((1L << 52) - 1) : 0;
+            OptionalLong at = Scenario.ExpectFault.hasAddress(kind) && (ch.c() & 8) != 0
+                ? OptionalLong.of(ch.b()) : OptionalLong.empty();
+            out.add(new Scenario.ExpectFault(kind, code, at));
+          }
+        }
+        case 45 -> out.add(new Scenario.ExpectInvariantFails("tlb-writable-read-only-mmio"));
         default -> out.add(new Scenario.PrintInvariants());
       }
       first = false;
@@ -185,6 +252,23 @@ class ScenarioPropertyTest {
       }
     }
     return domain(out, domains, tables, nextId, mode, 0);
+  }
+
+  static final int[] SIZES = {1, 2, 4, 8};
+
+  /** A vCPU of a domain of {@code mode}, declared (with the domain) if there is none yet. */
+  private static String vcpu(List<Command> out, Map<String, PagingMode> domains,
+      Map<String, Integer> tables, int[] nextId, Map<String, PagingMode> vcpus, PagingMode mode) {
+    for (Map.Entry<String, PagingMode> e : vcpus.entrySet()) {
+      if (e.getValue() == mode) {
+        return e.getKey();
+      }
+    }
+    String d = of(out, domains, tables, nextId, mode);
+    String name = "cpu" + vcpus.size();
+    vcpus.put(name, mode);
+    out.add(new Scenario.CreateVcpu(name, d));
+    return name;
   }
 
   private static String table(List<Command> out, Map<String, PagingMode> domains,
@@ -232,7 +316,12 @@ class ScenarioPropertyTest {
       "0x100-0x1ff", "512", "4k", "2m", "1g", "ram_rw", "mmio_direct", "-EINVAL", "-",
       "0xffffffffffffffff", "18446744073709551616", "pte(", "pte(0x1, P RW)", "pte(0x1", ")",
       "#", "\n", "\n", "\n", "\r\n", "\t", "00: 86 80", "01:00.0", "10: 00", ",", "(", "\u00e9",
-      "\u0000", "-0x", "0x", "9z", "writable-read-only-mmio");
+      "\u0000", "-0x", "0x", "9z", "writable-read-only-mmio", "vcpu", "cpu0", "cr", "cr0=0x1",
+      "cr3=", "efer=0x500", "cr4=0x20", "read", "store", "fetch", "translate", "user", "invlpg",
+      "invpcid", "mmuext", "new-baseptr", "tlb-flush-multi", "invlpg-all", "update-va", "none",
+      "tlb-flush", "local", "all", "multi", "poke", "memory", "value", "ok", "fault", "pf",
+      "ept-violation", "npf", "gp", "at", "l1", "l4", "tlb", "strict", "over-flush",
+      "tlb-writable-read-only-mmio");
 
   static final Gen<String> TEXTS = Gens.lists(WORDS, 0, 60).map(words -> String.join(" ", words));
 
