@@ -1,5 +1,8 @@
 package org.hvmmu.host;
 
+import java.util.Arrays;
+import java.util.List;
+import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.x86.pv.Domain;
 
@@ -21,11 +24,12 @@ public final class GuestDomain {
   private ShadowDomain shadow;
 
   /** A reusable p2m cursor, used while the domain's monitor is held: no allocation per update. */
-  final org.hvmmu.p2m.P2mEntry lookup = new org.hvmmu.p2m.P2mEntry();
+  final P2mEntry lookup = new P2mEntry();
 
   /** mmio_direct superpage leaves: gfn, mfn, order code, triples; few, so kept in a flat list. */
   private long[] mmioSuperpages = new long[0];
-  private final java.util.List<GuestVcpu> vcpus = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The vCPUs, copied on every addition so that flushes iterate them without allocating. */
+  private volatile GuestVcpu[] vcpus = new GuestVcpu[0];
   private long ramFrames;
   private volatile boolean crashed;
 
@@ -183,18 +187,26 @@ public final class GuestDomain {
   /**
    * The domain's vCPUs, in creation order.
    *
-   * @return an unmodifiable live view
+   * @return an unmodifiable snapshot
    */
-  public java.util.List<GuestVcpu> vcpus() {
-    return java.util.Collections.unmodifiableList(vcpus);
+  public List<GuestVcpu> vcpus() {
+    return List.of(vcpus);
+  }
+
+  /** The vCPUs without a copy, for the flush paths; never modified, replaced on addition. */
+  GuestVcpu[] vcpuArray() {
+    return vcpus;
   }
 
   int vcpuCount() {
-    return vcpus.size();
+    return vcpus.length;
   }
 
+  /** Adds a vCPU; called under the host's configuration lock. */
   void addVcpu(GuestVcpu v) {
-    vcpus.add(v);
+    GuestVcpu[] next = Arrays.copyOf(vcpus, vcpus.length + 1);
+    next[vcpus.length] = v;
+    vcpus = next;
   }
 
   void addRamFrames(long n) {

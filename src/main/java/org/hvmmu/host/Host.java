@@ -425,7 +425,7 @@ public final class Host {
 
   /** Xen's {@code flush_tlb_mask(d->dirty_cpumask)} with global entries: every vCPU of {@code d}. */
   private static void flushDomain(GuestDomain d) {
-    for (GuestVcpu g : d.vcpus()) {
+    for (GuestVcpu g : d.vcpuArray()) {
       g.cpu().flushAll();
     }
   }

@@ -181,7 +181,7 @@ final class P2mPaging {
     if (!host.policy().flushes().p2mSync()) {
       return;
     }
-    for (GuestVcpu g : d.vcpus()) {
+    for (GuestVcpu g : d.vcpuArray()) {
       Vcpu v = g.cpu();
       if (d.mode() == PagingMode.HVM_EPT) {
         v.invept(1, v.eptp());

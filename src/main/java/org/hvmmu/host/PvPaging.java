@@ -135,7 +135,7 @@ final class PvPaging {
 
   /** A PV domain dies: every vCPU drops its base ({@code vcpu_destroy_pagetables}). */
   void destroyPagetables(GuestDomain d) {
-    for (GuestVcpu g : d.vcpus()) {
+    for (GuestVcpu g : d.vcpuArray()) {
       PvVcpu pv = pv(g);
       host.pvMmu().vcpuDestroyPagetables(pv);
       loadCr3(g, processorCr3(pv));
@@ -340,7 +340,7 @@ final class PvPaging {
   final class PvFlushes implements PvTlbFlush {
     @Override
     public void flushTlbMask(Domain d, long vcpuMask) {
-      for (GuestVcpu g : host.domain(d.id()).vcpus()) {
+      for (GuestVcpu g : host.domain(d.id()).vcpuArray()) {
         if ((vcpuMask & (1L << g.index())) != 0) {
           g.cpu().flushAll();
         }
@@ -349,7 +349,7 @@ final class PvPaging {
 
     @Override
     public void flushTlbOneMask(Domain d, long vcpuMask, long linearAddress) {
-      for (GuestVcpu g : host.domain(d.id()).vcpus()) {
+      for (GuestVcpu g : host.domain(d.id()).vcpuArray()) {
         if ((vcpuMask & (1L << g.index())) != 0) {
           g.cpu().invlpg(linearAddress);
         }

@@ -560,7 +560,7 @@ final class ShadowPaging {
       return;
     }
     sd.flushes++;
-    for (GuestVcpu g : d.vcpus()) {
+    for (GuestVcpu g : d.vcpuArray()) {
       g.cpu().flushAll();
     }
   }
@@ -681,14 +681,14 @@ final class ShadowPaging {
         }
       }
       sd.reset();
-      for (GuestVcpu g : d.vcpus()) {
+      for (GuestVcpu g : d.vcpuArray()) {
         if (g.faultHandler() instanceof ShadowVcpu s) {
           s.topGmfn = -1;
           s.topShadow = sd.blankFrame();
         }
       }
     }
-    for (GuestVcpu g : d.vcpus()) {
+    for (GuestVcpu g : d.vcpuArray()) {
       g.cpu().loadState(ShadowVcpu.HW_CR0, sd.blankFrame() << Pte.PAGE_SHIFT, ShadowVcpu.HW_CR4,
           ShadowVcpu.HW_EFER);
     }
