@@ -5,10 +5,10 @@ package org.hvmmu.host;
  * may hold, one named switch each, so that a missing flush can be studied (turn one off and the
  * TLB invariant of {@link HostInvariants} shows what a stale translation lets a guest do).
  *
- * <p>No difference between the seed's Xen and today's was found for these flushes: both presets
- * flush. What differs between the eras is whether Xen changes existing entries at all (the seed
- * leaves a PV mapping of a newly protected frame alone); that is {@link
- * Policy#revokeExistingMappings()}.
+ * <p>No difference between the seed's Xen, Xen 4.22 and hvmmu's hardened model was found for these
+ * flushes: every preset flushes ({@link #XEN}, and {@link #XEN_4_22} is the same). What differs
+ * between them is whether Xen changes existing entries at all (the seed and 4.22 leave a PV mapping
+ * of a newly protected frame alone); that is {@link Policy#existingMappings()}.
  *
  * @param pvRevalidate after Xen rewrites a PV guest's L1 entry itself (the hardened revocation of a
  *     writable mapping of a now read-only frame), {@code flush_tlb_mask(d->dirty_cpumask)}: every vCPU
@@ -20,8 +20,16 @@ package org.hvmmu.host;
  *     flush_tlb_mask(d->dirty_cpumask)} as the shadow code requests it ({@code sh_flush_vcpus})
  */
 public record FlushSwitches(boolean pvRevalidate, boolean p2mSync, boolean shadowFlush) {
-  /** Xen's flushes, all of them (both eras). */
+  /** Xen's flushes, all of them (every era). */
   public static final FlushSwitches XEN = new FlushSwitches(true, true, true);
+
+  /**
+   * Xen 4.22's flushes: {@link #XEN}. {@code ept_sync_domain} and {@code p2m_tlb_flush} follow p2m
+   * changes and the shadow code still flushes the domain's dirty CPUs; {@code pvRevalidate} has no
+   * occasion under 4.22's policy, which never rewrites a PV entry to revoke it, and stays on for
+   * mixes that do.
+   */
+  public static final FlushSwitches XEN_4_22 = XEN;
 
   /** No flush at all: what a hypervisor that forgets them would do. */
   public static final FlushSwitches NONE = new FlushSwitches(false, false, false);

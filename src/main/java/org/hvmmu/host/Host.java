@@ -1,9 +1,7 @@
 package org.hvmmu.host;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import org.hvmmu.mmu.LatencyModel;
@@ -12,7 +10,6 @@ import org.hvmmu.mmu.MmuSwitches;
 import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.Vcpu;
 import org.hvmmu.mmu.memory.PhysicalMemory;
-import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mAccess;
 import org.hvmmu.p2m.P2mDomainConfig;
 import org.hvmmu.p2m.P2mSetResult;
@@ -21,11 +18,7 @@ import org.hvmmu.p2m.PtP2m;
 import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.p2m.shadow.ShadowL1e;
-import org.hvmmu.pci.BarReadMode;
 import org.hvmmu.pci.PciDevice;
-import org.hvmmu.pci.PciMemBar;
-import org.hvmmu.pci.msix.MsixCapability;
-import org.hvmmu.pci.msix.MsixDevice;
 import org.hvmmu.pci.msix.MsixResult;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
@@ -89,15 +82,14 @@ public final class Host {
   private final CpuFeatures cpu;
   private final IntervalTreeRangeSet mmioRoRanges =
       new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
-  private final OwnedRanges registrations;
-  private final Map<String, Integer> registrants = new HashMap<>();
+  private final Protection protection;
   private final PvMmu pv;
   private final ReverseMap rmap = new ReverseMap();
   private final GuestDomain[] domains = new GuestDomain[DomainIds.DOMID_FIRST_RESERVED];
   private final P2mDomainConfig p2mConfig;
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
-  private final List<HostDevice> devices = new ArrayList<>();
+  private final Devices devices = new Devices(this);
   private final PvPaging pvPaging = new PvPaging(this);
   private final P2mPaging p2mPaging = new P2mPaging(this);
   private final ShadowPaging shadowPaging = new ShadowPaging(this);
@@ -127,8 +119,9 @@ public final class Host {
       throw new IllegalArgumentException("p2mTablePages: " + p2mTablePages + " (expected: >= 4)");
     }
     this.p2mTablePages = p2mTablePages;
-    this.registrations = new OwnedRanges(mmioRoRanges, policy.msix().ownershipAwareRemoval()
-        ? RemovalPolicy.OWNERSHIP_AWARE : RemovalPolicy.XEN_UNREFCOUNTED);
+    this.protection = new Protection(this, new OwnedRanges(mmioRoRanges,
+        policy.msix().ownershipAwareRemoval() ? RemovalPolicy.OWNERSHIP_AWARE
+            : RemovalPolicy.XEN_UNREFCOUNTED));
     if (frameCount < 1 || frameCount > FrameTable.MAX_FRAMES) {
       throw new IllegalArgumentException("frameCount: 0x" + Long.toHexString(frameCount)
           + " (expected: 1 to 0x" + Long.toHexString(FrameTable.MAX_FRAMES) + ")");
@@ -166,7 +159,7 @@ public final class Host {
    * @return the registry
    */
   public OwnedRanges registrations() {
-    return registrations;
+    return protection.registrations();
   }
 
   /**
@@ -424,7 +417,7 @@ public final class Host {
   }
 
   /** Xen's {@code flush_tlb_mask(d->dirty_cpumask)} with global entries: every vCPU of {@code d}. */
-  private static void flushDomain(GuestDomain d) {
+  static void flushDomain(GuestDomain d) {
     for (GuestVcpu g : d.vcpuArray()) {
       g.cpu().flushAll();
     }
@@ -468,8 +461,8 @@ public final class Host {
 
   /**
    * Adds a PCI function to the host. Its BAR frames inside the frame table become MMIO owned by
-   * {@code dom_io} (if still free); its MSI-X state uses the host's registrations and the policy's
-   * MSI-X switches. The host keeps it until the end.
+   * {@code dom_io} (if still free) and MMIO regions of the machine memory; its MSI-X state uses the
+   * host's registrations and the policy's MSI-X switches. The host keeps it until the end.
    *
    * @param pci the function, from a dump, sysfs or built in code
    * @return the device
@@ -478,57 +471,9 @@ public final class Host {
     Objects.requireNonNull(pci, "pci");
     config.lock();
     try {
-      boolean msix = MsixCapability.find(pci).isPresent();
-      HostDevice dev = new HostDevice(pci,
-          msix ? new MsixDevice(pci, registrations, policy.msix()) : null);
-      long[] bars = dev.barFrames();
-      DeviceMemory registers = new DeviceMemory(pci.address().toString());
-      for (int i = 0; i < bars.length; i += 2) {
-        for (long mfn = bars[i]; mfn <= bars[i + 1] && frames().mfnValid(mfn); mfn++) {
-          if (frames().owner(mfn) == DomainIds.OWNER_NONE) {
-            frames().shareWithDomIo(mfn, mfn);
-          }
-        }
-        mapBar(bars[i], bars[i + 1], registers);
-      }
-      if (msix) {
-        dev.msix().assign(0, true); // the hardware domain has it until it is assigned
-      }
-      devices.add(dev);
-      return dev;
+      return devices.add(pci);
     } finally {
       config.unlock();
-    }
-  }
-
-  /**
-   * Makes a BAR's frames MMIO regions of the machine memory, except frames another device's BAR
-   * already claims (a configuration a real PCI bus would not have; the first device keeps them).
-   */
-  private void mapBar(long first, long last, DeviceMemory registers) {
-    if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
-      return; // beyond MAXPHYADDR: no machine address decodes it
-    }
-    boolean[] overlaps = new boolean[1];
-    machine.forEachRegion((f, l, kind) -> {
-      if (kind == RegionKind.MMIO && Long.compareUnsigned(f, last) <= 0
-          && Long.compareUnsigned(l, first) >= 0) {
-        overlaps[0] = true;
-      }
-    });
-    if (!overlaps[0]) {
-      machine.remove(first, last);
-      machine.addMmio(first, last, registers);
-      return;
-    }
-    for (long mfn = first; ; mfn++) {
-      if (machine.kind(mfn) != RegionKind.MMIO) {
-        machine.remove(mfn, mfn);
-        machine.addMmio(mfn, mfn, registers);
-      }
-      if (mfn == last) {
-        return;
-      }
     }
   }
 
@@ -540,7 +485,7 @@ public final class Host {
   public List<HostDevice> devices() {
     config.lock();
     try {
-      return new ArrayList<>(devices);
+      return devices.all();
     } finally {
       config.unlock();
     }
@@ -558,17 +503,7 @@ public final class Host {
     requireAlive(d);
     config.lock();
     try {
-      long[] bars = dev.barFrames();
-      int rc = 0;
-      for (int i = 0; i < bars.length && rc == 0; i += 2) {
-        rc = grantIomem(d, bars[i], bars[i + 1]);
-      }
-      dev.setOwner(d);
-      if (dev.hasMsix()) {
-        dev.msix().assign(d.id(), d.ramFrames() != 0);
-      }
-      d.mmuView().setAssignedDeviceCount(d.mmuView().assignedDeviceCount() + 1);
-      return rc;
+      return devices.assign(dev, d);
     } finally {
       config.unlock();
     }
@@ -599,13 +534,7 @@ public final class Host {
   public MsixResult enableMsix(HostDevice dev, int entry, int callerId) {
     config.lock();
     try {
-      MsixDevice m = dev.msix();
-      long tableBase = PciMemBar.readPciMemBar(dev.pci().config(),
-          m.capability().tableBir(), BarReadMode.CORRECTED);
-      int before = registrations.registrationCount(m.registrant());
-      MsixResult result = m.pciEnableMsix(callerId, entry, tableBase);
-      afterMsixSetUp(dev, before, result);
-      return result;
+      return devices.enableMsix(dev, entry, callerId);
     } finally {
       config.unlock();
     }
@@ -636,10 +565,7 @@ public final class Host {
   public MsixResult prepareMsix(HostDevice dev) {
     config.lock();
     try {
-      int before = registrations.registrationCount(dev.msix().registrant());
-      MsixResult result = dev.msix().pciPrepareMsix();
-      afterMsixSetUp(dev, before, result);
-      return result;
+      return devices.prepareMsix(dev);
     } finally {
       config.unlock();
     }
@@ -659,22 +585,6 @@ public final class Host {
       config.unlock();
     }
   }
-
-  private void afterMsixSetUp(HostDevice dev, int before, MsixResult result) {
-    MsixDevice m = dev.msix();
-    if (registrations.registrationCount(m.registrant()) > before) {
-      // The seed re-derives the p2m of the device's owner (dev->domain), hardened revokes.
-      handleExistingMappings(m.tableFirst(), m.tableLast(), dev.owner());
-      handleExistingMappings(m.pbaFirst(), m.pbaLast(), dev.owner());
-    }
-    if (DomainIds.isOrdinary(result.crashedDomain())) {
-      GuestDomain victim = domains[result.crashedDomain()];
-      if (victim != null) {
-        crashDomain(victim);
-      }
-    }
-  }
-
   /**
    * Xen's {@code domain_crash}: the domain stops and its mappings go (PV tables unpinned, p2m torn
    * down, shadows emptied). Later operations on it are refused.
@@ -727,11 +637,7 @@ public final class Host {
   public int protect(String registrant, long first, long last) {
     config.lock();
     try {
-      int rc = registrations.add(registrantId(registrant), first, last);
-      if (rc == 0) {
-        handleExistingMappings(first, last, null);
-      }
-      return rc;
+      return protection.protect(registrant, first, last);
     } finally {
       config.unlock();
     }
@@ -750,63 +656,15 @@ public final class Host {
   public int unprotect(String registrant, long first, long last) {
     config.lock();
     try {
-      return registrations.remove(registrantId(registrant), first, last);
+      return protection.unprotect(registrant, first, last);
     } finally {
       config.unlock();
     }
   }
 
-  private int registrantId(String name) {
-    return registrants.computeIfAbsent(
-        Objects.requireNonNull(name, "registrant"), registrations::newRegistrant);
-  }
-
-  /**
-   * What happens to mappings that exist when frames {@code [first, last]} become protected.
-   *
-   * @param owner the domain that owns the device the frames belong to, or null for host frames
-   */
+  /** What happens to mappings that exist when frames become protected ({@link Protection}). */
   void handleExistingMappings(long first, long last, GuestDomain owner) {
-    if (policy.revokeExistingMappings()) {
-      revoke(first, last);
-      return;
-    }
-    // The seed: re-derive the device owner's p2m; PV mappings stay ("XXX How to deal with existing
-    // mappings?").
-    if (owner != null && owner.hasP2m()) {
-      synchronized (owner) {
-        owner.p2m().changeTypeGlobal(P2mType.MMIO_DIRECT, P2mType.MMIO_DIRECT);
-        if (owner.mode().shadowed()) {
-          shadowPaging.resyncAllShadows(owner);
-        }
-        p2mPaging.syncP2m(owner);
-      }
-    }
-  }
-
-  /** Revokes write access from every mapping the reverse map lists for frames now read-only. */
-  private void revoke(long first, long last) {
-    for (GuestDomain d : domains) {
-      if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
-        p2mPaging.splitMmioSuperpages(d, first, last);
-      }
-    }
-    rmap.forEach(first, last, (mfn, domainId, kind, where, slot) -> {
-      if (!mmioRoRanges.containsSingleton(mfn)) {
-        return true;
-      }
-      GuestDomain d = domains[domainId];
-      switch (kind) {
-        case PV_L1 -> {
-          if (pv.revalidateMmioEntry(d.mmuView(), where, slot) && policy.flushes().pvRevalidate()) {
-            flushDomain(d);
-          }
-        }
-        case P2M_LEAF -> p2mPaging.rederiveLeaf(d, mfn, where);
-        case SHADOW_L1 -> shadowPaging.revoke(d, mfn, where, slot); // re-derive, then flush
-      }
-      return true;
-    });
+    protection.handleExistingMappings(first, last, owner);
   }
 
   // ---- PV guests ---------------------------------------------------------------------------------
@@ -1012,6 +870,11 @@ public final class Host {
 
   ReverseMap rmap() {
     return rmap;
+  }
+
+  /** The domains by id (null where there is none); never modified by callers. */
+  GuestDomain[] domainArray() {
+    return domains;
   }
 
   CpuFeatures cpuFeatures() {

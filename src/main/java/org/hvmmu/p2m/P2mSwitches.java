@@ -7,25 +7,28 @@ import java.util.Objects;
  * differ, one named switch per difference, so that no era test is scattered through the code.
  *
  * <p>{@link #SEED_2010} reproduces the seed bit for bit, defects included; {@link #HARDENED} is Xen as
- * of today. Other combinations are allowed, to isolate one difference in a test.
+ * of today, and {@link #XEN_4_22}, the release, is the same in every switch. Other combinations are
+ * allowed, to isolate one difference in a test.
  *
  * <table>
  *   <caption>Switches and the presets</caption>
- *   <tr><th>Switch</th><th>Seed</th><th>Hardened</th><th>Upstream change</th></tr>
- *   <tr><td>{@link #era()}</td><td>SEED_2010</td><td>TODAY</td><td>d5688e96d6 (2011) numbering and type
- *       position; NX on non-RAM types (2012)</td></tr>
- *   <tr><td>{@link #roMmioForcesUc()}</td><td>false</td><td>true</td><td>XSA-154 (2016)</td></tr>
- *   <tr><td>{@link #superpageRoMmio()}</td><td>ASSERT_NO_VALID_MFN</td><td>REFUSE_RETRY_4K</td>
- *       <td>c3c756bde3 (2016)</td></tr>
- *   <tr><td>{@link #globalRetype()}</td><td>SEED_MMIO_DIRECT_SAME_ONLY</td><td>CHANGEABLE_ONLY</td>
- *       <td>061eebe0e9 (2014)</td></tr>
- *   <tr><td>{@link #eptAccessedDirty()}</td><td>false</td><td>true</td><td>EPT A/D and PML (2015)</td>
- *       </tr>
- *   <tr><td>{@link #eptAccessRestriction()}</td><td>false</td><td>true</td><td>mem_access (2011)</td>
- *       </tr>
- *   <tr><td>{@link #eptSplitRoMmioSuperpages()}</td><td>false</td><td>true</td><td>c3c756bde3
+ *   <tr><th>Switch</th><th>Seed</th><th>Hardened</th><th>Xen 4.22</th><th>Upstream change</th></tr>
+ *   <tr><td>{@link #era()}</td><td>SEED_2010</td><td>TODAY</td><td>TODAY</td><td>d5688e96d6 (2011)
+ *       numbering and type position; NX on non-RAM types (2012)</td></tr>
+ *   <tr><td>{@link #roMmioForcesUc()}</td><td>false</td><td>true</td><td>true</td><td>XSA-154
  *       (2016)</td></tr>
- *   <tr><td>{@link #shadowDropsRwResult()}</td><td>true</td><td>false</td><td>XSA-154 (2016)</td></tr>
+ *   <tr><td>{@link #superpageRoMmio()}</td><td>ASSERT_NO_VALID_MFN</td><td>REFUSE_RETRY_4K</td>
+ *       <td>REFUSE_RETRY_4K</td><td>c3c756bde3 (2016)</td></tr>
+ *   <tr><td>{@link #globalRetype()}</td><td>SEED_MMIO_DIRECT_SAME_ONLY</td><td>CHANGEABLE_ONLY</td>
+ *       <td>CHANGEABLE_ONLY</td><td>061eebe0e9 (2014)</td></tr>
+ *   <tr><td>{@link #eptAccessedDirty()}</td><td>false</td><td>true</td><td>true</td><td>EPT A/D and
+ *       PML (2015)</td></tr>
+ *   <tr><td>{@link #eptAccessRestriction()}</td><td>false</td><td>true</td><td>true</td>
+ *       <td>mem_access (2011)</td></tr>
+ *   <tr><td>{@link #eptSplitRoMmioSuperpages()}</td><td>false</td><td>true</td><td>true</td>
+ *       <td>c3c756bde3 (2016)</td></tr>
+ *   <tr><td>{@link #shadowDropsRwResult()}</td><td>true</td><td>false</td><td>false</td><td>XSA-154
+ *       (2016)</td></tr>
  * </table>
  *
  * @param era the type numbering, and where and how the generic p2m format encodes types (type at flag
@@ -71,6 +74,40 @@ public record P2mSwitches(
 
   /** Today's upstream Xen. */
   public static final P2mSwitches HARDENED =
+      new P2mSwitches(
+          P2mEra.TODAY,
+          true,
+          SuperpageRoMmio.REFUSE_RETRY_4K,
+          GlobalRetype.CHANGEABLE_ONLY,
+          true,
+          true,
+          true,
+          false);
+
+  /**
+   * Xen 4.22 (RELEASE-4.22.0): every switch as {@link #HARDENED}, which is upstream here.
+   *
+   * <ul>
+   *   <li>era TODAY: {@code p2m_type_to_flags} keeps the type at PTE bit 52, EPT in {@code
+   *       sa_p2mt} (bits 57:52)
+   *   <li>roMmioForcesUc: a read-only {@code mmio_direct} leaf gets {@code _PAGE_UC}; {@code
+   *       epte_get_entry_emt} answers UC with ipat; {@code _sh_propagate} sets UC (XSA-154)
+   *   <li>superpageRoMmio REFUSE_RETRY_4K: {@code set_mmio_p2m_entry} returns {@code
+   *       PAGE_ORDER_4K + 1} for a superpage overlapping {@code mmio_ro_ranges}, {@code
+   *       check_entry} asserts it
+   *   <li>globalRetype CHANGEABLE_ONLY: {@code p2m_change_entry_type_global} asserts {@code
+   *       p2m_is_changeable} of both types (061eebe0e9)
+   *   <li>eptAccessedDirty: {@code ept_p2m_type_to_flags} sets A/D from {@code
+   *       cpu_has_vmx_ept_ad} ({@code ept=ad} is on by default except on Avoton), PML keeps 4K
+   *       logdirty writable
+   *   <li>eptAccessRestriction: the same function restricts r/w/x by {@code entry->access}
+   *   <li>eptSplitRoMmioSuperpages: {@code epte_get_entry_emt} returns -1 (split by {@code
+   *       resolve_misconfig}) for a superpage only partly in {@code mmio_ro_ranges}
+   *   <li>shadowDropsRwResult false: {@code shadow_set_l1e} XORs the flip mask into the entry
+   *       (XSA-154, c61a6f74f8)
+   * </ul>
+   */
+  public static final P2mSwitches XEN_4_22 =
       new P2mSwitches(
           P2mEra.TODAY,
           true,

@@ -65,7 +65,7 @@ class HostSeedHolesPropertyTest {
       HARDENED.withP2m(HARDENED.p2m().withShadowDropsRwResult(true));
 
   /** (c): existing mappings left alone. */
-  static final Policy NO_REVOCATION = HARDENED.withRevokeExistingMappings(false);
+  static final Policy NO_REVOCATION = HARDENED.withExistingMappings(ExistingMappings.REDERIVE_OWNER_P2M);
 
   /** (c) with the seed's relaxed BUG_ON, which its owner re-derivation needs. */
   static final Policy SEED_REDERIVATION =
@@ -307,7 +307,7 @@ class HostSeedHolesPropertyTest {
 
   @Test
   void findsThatTheSeedsReDerivationNeedsTheSeedsBugOn() {
-    // revokeExistingMappings = false alone, with an HVM owner: the seed's re-derivation
+    // existingMappings = REDERIVE_OWNER_P2M alone, with an HVM owner: the seed's re-derivation
     // p2m_change_entry_type_global(mmio_direct, mmio_direct) meets the hardened (4.5) assertion that
     // global re-typing never touches MMIO: the two switches only make sense together.
     PropertyFailure failure = hunt(nic(NO_REVOCATION), 1);

@@ -11,6 +11,8 @@ import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.LatencyModel;
 import org.hvmmu.mmu.MmuSwitches;
 import org.hvmmu.mmu.TlbConfig;
+import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.PteFlags;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,9 +27,19 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Guest accesses through the {@code Host}: an HVM guest on EPT reading its RAM with an 8-byte load,
- * on a TLB hit (against the same load on the bare MMU vCPU, the limit: target within 2x) and on a
- * 2-D miss (a vCPU without caches: 24 references). 0 B/op on every path.
+ * Guest accesses through the {@code Host}, 0 B/op on every path:
+ *
+ * <ul>
+ *   <li>an HVM guest on EPT reading its RAM with an 8-byte load, on a TLB hit (against the same load
+ *       on the bare MMU vCPU, the limit: target within 2x) and on a 2-D miss (a vCPU without
+ *       caches: 24 references);
+ *   <li>a 64-bit PV guest on its validated 4-level tables: the load on a TLB hit (and on the bare
+ *       vCPU) and on a 4-level miss (4 references);
+ *   <li>an HVM guest under shadow paging taking a shadow fault that builds one shadow L1 entry: its
+ *       loader clears the accessed flag of the guest entry (the shadow entry goes, Xen's flush
+ *       follows), then the load misses, the processor faults on the shadows, Xen walks the guest's
+ *       tables, sets A and installs the entry, and the retried load hits.
+ * </ul>
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar HostGuestAccess -prof gc
@@ -53,6 +65,11 @@ public class HostGuestAccessBenchmark {
   Host host;
   GuestVcpu eptHit;
   GuestVcpu eptCold;
+  GuestVcpu pvHit;
+  GuestVcpu pvCold;
+  GuestVcpu shadow;
+  GuestDomain shadowDomain;
+  int next;
 
   /** Builds an EPT guest with 4-level tables over its RAM, and its two vCPUs. */
   @Setup(Level.Trial)
@@ -83,6 +100,70 @@ public class HostGuestAccessBenchmark {
     for (long la : addresses) {
       eptHit.read(la, 8, Access.READ);
     }
+    setupPv();
+    setupShadow();
+  }
+
+  /** L4 0x200, L3 0x201, L2 0x202, L1 0x203, data frames from 0x210: the guest-linear layout. */
+  private void setupPv() {
+    host.configureVcpus(TlbConfig.goldenCove(), LatencyModel.GOLDEN_COVE,
+        MmuSwitches.TlbMode.STRICT);
+    GuestDomain pv = host.createDomain(2, PagingMode.PV, false);
+    host.giveRam(pv, 0x200, 0x2ff);
+    int urw = PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW | PteFlags.PAGE_USER;
+    host.writeGuestEntry(pv, 0x200, 0, Pte.fromMfn(0x201, urw));
+    host.writeGuestEntry(pv, 0x201, 0, Pte.fromMfn(0x202, urw));
+    host.writeGuestEntry(pv, 0x202, 2, Pte.fromMfn(0x203, urw)); // BASE is in L2 slot 2
+    for (int i = 0; i < PAGES; i++) {
+      long frame = 0x210 + i;
+      host.writeGuestEntry(pv, 0x203, i, Pte.fromMfn(frame, urw));
+      host.machine().write((frame << 12) + (addresses[i] & 0xFFF), 8, i + 1);
+    }
+    pvHit = host.createVcpu(pv);
+    host.configureVcpus(TlbConfig.none(), LatencyModel.GOLDEN_COVE, MmuSwitches.TlbMode.STRICT);
+    pvCold = host.createVcpu(pv);
+    for (GuestVcpu v : List.of(pvHit, pvCold)) {
+      if (host.newBaseptr(v, 0x200) != 0) {
+        throw new IllegalStateException("new_baseptr failed");
+      }
+    }
+    for (long la : addresses) {
+      pvHit.read(la, 8, Access.USER);
+    }
+  }
+
+  /** The EPT guest's layout, in a shadowed HVM guest (RAM gfn 0x300-0x3ff). */
+  private void setupShadow() {
+    host.configureVcpus(TlbConfig.goldenCove(), LatencyModel.GOLDEN_COVE,
+        MmuSwitches.TlbMode.STRICT);
+    GuestDomain d = host.createDomain(3, PagingMode.HVM_SHADOW, false);
+    host.giveRam(d, 0x300, 0x3ff);
+    long pml4 = 0x30_0000L;
+    host.writeGuestPhysical(d, pml4, 8, 0x30_1000L | 0x27);
+    host.writeGuestPhysical(d, 0x30_1000L, 8, 0x30_2000L | 0x27);
+    host.writeGuestPhysical(d, 0x30_2000L + 8 * 2, 8, 0x30_3000L | 0x27);
+    for (int i = 0; i < PAGES; i++) {
+      host.writeGuestPhysical(d, shadowPte(i), 8, shadowData(i) | 0x63);
+      host.writeGuestPhysical(d, shadowData(i) + (addresses[i] & 0xFFF), 8, i + 1);
+    }
+    shadowDomain = d;
+    shadow = host.createVcpu(d);
+    if (shadow.loadGuestState(0x8005_0033L, pml4, 0x20, 0xD00) != 0) {
+      throw new IllegalStateException("loadGuestState failed");
+    }
+    for (long la : addresses) {
+      shadow.read(la, 8, Access.READ);
+    }
+  }
+
+  /** The guest-physical address of the shadowed guest's page-table entry for page {@code i}. */
+  static long shadowPte(int i) {
+    return 0x30_3000L + 8L * i;
+  }
+
+  /** The guest-physical address of the shadowed guest's data page {@code i}. */
+  static long shadowData(int i) {
+    return 0x35_0000L + ((long) i << 12);
   }
 
   /** The limit: the same 8-byte load on the bare MMU vCPU, hitting its TLB. */
@@ -111,10 +192,53 @@ public class HostGuestAccessBenchmark {
     return readAll(eptCold);
   }
 
+  /** The limit for PV: the 8-byte load on the bare MMU vCPU, hitting its TLB. */
+  @Benchmark
+  @OperationsPerInvocation(PAGES)
+  public long pvBareMmuRead() {
+    long sum = 0;
+    org.hvmmu.mmu.Vcpu v = pvHit.cpu();
+    for (long la : addresses) {
+      sum += v.read(la, 8, Access.USER);
+    }
+    return sum;
+  }
+
+  /** A PV guest's load through the host's vCPU, hitting the TLB. */
+  @Benchmark
+  @OperationsPerInvocation(PAGES)
+  public long pvReadHit() {
+    return readAll(pvHit, Access.USER);
+  }
+
+  /** A PV guest's load on a 4-level miss (no TLB, no caches: 4 references, then the data). */
+  @Benchmark
+  @OperationsPerInvocation(PAGES)
+  public long pvReadFourLevelMiss() {
+    return readAll(pvCold, Access.USER);
+  }
+
+  /**
+   * A shadow fault that builds one shadow L1 entry: the loader clears the guest entry's A flag
+   * (Xen removes the shadow entry and flushes), the load faults on the shadows, the shadow code
+   * walks the guest's tables, sets A and installs the entry, the load is retried and hits.
+   */
+  @Benchmark
+  public long shadowFaultBuildingOneEntry() {
+    int i = next;
+    next = (i + 1) & (PAGES - 1);
+    host.writeGuestPhysical(shadowDomain, shadowPte(i), 8, shadowData(i) | 0x43); // A clear
+    return shadow.read(addresses[i], 8, Access.READ);
+  }
+
   private long readAll(GuestVcpu v) {
+    return readAll(v, Access.READ);
+  }
+
+  private long readAll(GuestVcpu v, int access) {
     long sum = 0;
     for (long la : addresses) {
-      sum += v.read(la, 8, Access.READ);
+      sum += v.read(la, 8, access);
     }
     return sum;
   }

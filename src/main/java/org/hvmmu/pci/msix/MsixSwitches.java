@@ -7,13 +7,14 @@ import org.hvmmu.rangeset.owned.RemovalPolicy;
 /**
  * The behaviours in which the seed (Xen 2010, b5aadd4248), upstream Xen and hvmmu's hardened model
  * differ when MSI-X is enabled and disabled, one named switch each (reference §3.4-§3.7). {@link
- * #SEED_2010} reproduces the seed, {@link #UPSTREAM} today's Xen, {@link #HARDENED} upstream plus
- * hvmmu's own fixes. Mix them with the withers to see which fix closes which hole.
+ * #SEED_2010} reproduces the seed, {@link #UPSTREAM} today's Xen, {@link #XEN_4_22} the 4.22
+ * release (the same values), {@link #HARDENED} upstream plus hvmmu's own fixes. Mix them with the
+ * withers to see which fix closes which hole.
  *
  * <table>
  *   <caption>Switches by preset</caption>
- *   <tr><th>switch</th><th>{@link #SEED_2010}</th><th>{@link #UPSTREAM}</th><th>{@link
- *       #HARDENED}</th></tr>
+ *   <tr><th>switch</th><th>{@link #SEED_2010}</th><th>{@link #UPSTREAM}, {@link
+ *       #XEN_4_22}</th><th>{@link #HARDENED}</th></tr>
  *   <tr><td>{@code tableBaseFromCaller}</td><td>true</td><td>false</td><td>false</td></tr>
  *   <tr><td>{@code barReadMode}</td><td>{@link BarReadMode#SEED_2010}</td><td>{@link
  *       BarReadMode#CORRECTED}</td><td>{@link BarReadMode#CORRECTED}</td></tr>
@@ -91,6 +92,46 @@ public record MsixSwitches(
 
   /** Upstream Xen today: every fix Xen made, with its PBA sizing and without owners. */
   public static final MsixSwitches UPSTREAM =
+      new MsixSwitches(
+          false,
+          BarReadMode.CORRECTED,
+          false,
+          PbaSizing.BITS_TO_LONGS,
+          true,
+          true,
+          false,
+          true,
+          true,
+          false);
+
+  /**
+   * Xen 4.22 (RELEASE-4.22.0, {@code xen/arch/x86/msi.c}): the values of {@link #UPSTREAM}, as
+   * nothing on these paths has changed between the release and the master the reference read.
+   *
+   * <ul>
+   *   <li>tableBaseFromCaller false: {@code msix_capability_init} takes the BAR ({@code
+   *       read_pci_mem_bar}), the caller's {@code table_base} only when it reads 0 (2013)
+   *   <li>barReadMode CORRECTED: header type masked with 0x7f, address with {@code
+   *       PCI_BASE_ADDRESS_MEM_MASK} (53c6e9e545, 15542fcd1c)
+   *   <li>registerOncePerDevice false: {@code rangeset_add_range} when {@code used_entries} is 0,
+   *       {@code rangeset_remove_range} when {@code _pci_cleanup_msix} takes it to 0;
+   *       {@code nr_entries} read when the device is added ({@code pdev_msi_init})
+   *   <li>pbaSizing BITS_TO_LONGS: {@code pba.last} is still {@code pba_paddr +
+   *       BITS_TO_LONGS(nr_entries) - 1}, a defect upstream keeps
+   *   <li>clearRecordedRanges: {@code _pci_cleanup_msix} zeroes {@code table} and {@code pba}
+   *       (XSA-337)
+   *   <li>prepareMsix: {@code PHYSDEVOP_prepare_msix} and {@code release_msix} (4245d331e0)
+   *   <li>releaseRequiresPrepare false: {@code pci_prepare_msix} releases whenever {@code
+   *       used_entries} is 1, a real vector's included
+   *   <li>crashUnpreparedDomain: {@code domain_crash} of the owner on a first real vector, unless
+   *       the hardware domain sets it up before the owner has pages (061eebe0e9)
+   *   <li>noDataForUntrustedSetup: {@code -ENODATA} when the frames were never recorded and the
+   *       context is not trusted (XSA-337, beb54596cf)
+   *   <li>ownershipAwareRemoval false: {@code mmio_ro_ranges} is not reference-counted; a removal
+   *       unprotects the frames for every other registrant
+   * </ul>
+   */
+  public static final MsixSwitches XEN_4_22 =
       new MsixSwitches(
           false,
           BarReadMode.CORRECTED,

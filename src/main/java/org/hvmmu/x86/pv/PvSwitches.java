@@ -77,6 +77,17 @@ public record PvSwitches(
           false, false);
 
   /**
+   * Xen 4.22 (RELEASE-4.22.0, {@code xen/arch/x86/mm.c}): {@link #HARDENED}, whose PV switches are
+   * all upstream's. No exemption in {@code get_page_from_l1e} (271ca5bea6); WB, WT and WP MMIO
+   * forced to UC (XSA-154); {@code mmio-relax} off unless given; {@code FASTPATH_FLAG_WHITELIST} on
+   * every level (XSA-182); both owners need {@code iomem_access_permitted}; {@code pv-linear-pt} on
+   * with {@code linear_pt_count} (XSA-240); {@code flush_linear_pt} after L2 to L4 updates
+   * (XSA-286); {@code get_page_from_l3e} refuses linear L3 entries of 32-bit guests (XSA-185); and
+   * {@code mod_l3_entry} no longer re-runs the slot-3 check (a4cde0266d).
+   */
+  public static final PvSwitches XEN_4_22 = HARDENED;
+
+  /**
    * Checks the arguments.
    *
    * @param privilegedExemption the seed's Dom0 exemption

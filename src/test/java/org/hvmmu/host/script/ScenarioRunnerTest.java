@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.hvmmu.host.ExistingMappings;
 import org.hvmmu.host.Policy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -227,8 +228,8 @@ class ScenarioRunnerTest {
     assertSame(Policy.HARDENED, ScenarioRunner.scriptPolicy()
         .run(ScenarioParser.parse("t", "protect r 1\n")).policy());
     assertEquals(16, ScenarioRunner.scriptPolicy().run(s).host().frames().frameCount());
-    assertEquals("custom", ScenarioRunner.policyName(Policy.HARDENED.withRevokeExistingMappings(
-        false)));
+    assertEquals("custom", ScenarioRunner.policyName(Policy.HARDENED.withExistingMappings(
+        ExistingMappings.LEAVE)));
   }
 
   @Test

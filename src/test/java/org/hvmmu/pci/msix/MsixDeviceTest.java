@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * The enable / disable / prepare / release path under the seed's, upstream's and the hardened
- * switches. Expected frames are worked by hand from the dumps' lspci decoding and the seed's
- * arithmetic (reference §3.4-§3.7).
+ * The enable / disable / prepare / release path under the seed's, upstream's (and Xen 4.22's, the
+ * same) and the hardened switches. Expected frames are worked by hand from the dumps' lspci
+ * decoding and the seed's arithmetic (reference §3.4-§3.7).
  *
  * <p>The Intel 82576 dump (lspci: header type 0x80, multi-function; BAR 3 memory at e0840000,
  * 32-bit; MSI-X Count=10, table BAR=3 offset 0, PBA BAR=3 offset 0x2000):
@@ -98,7 +98,8 @@ class MsixDeviceTest {
 
   @Test
   void hardenedShouldProtectTheTableOnEveryEnable() {
-    for (MsixSwitches s : List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM)) {
+    for (MsixSwitches s :
+        List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22)) {
       OwnedRanges reg = registry(s);
       MsixDevice d = new MsixDevice(nic(), reg, s);
       assertEquals(10, d.nrEntries());
@@ -132,9 +133,11 @@ class MsixDeviceTest {
     // 2048 entries: table 0x8000 bytes at 0xfe000000 (frames fe000-fe007); PBA at BAR 2 + 0xfe0.
     // BITS_TO_LONGS(2048) = 32 bytes: 0xfe0..0xfff, one frame; 8 * 32 = 256: 0xfe0..0x10df, two.
     PciDevice dev = device(0, 0xfe000000L, 0xfe100000L, 0xfe0, 2048);
-    OwnedRanges upstream = registry(MsixSwitches.UPSTREAM);
-    new MsixDevice(dev, upstream, MsixSwitches.UPSTREAM).pciPrepareMsix();
-    assertEquals("r/o mmio ranges { fe000-fe007, fe100 }", ro(upstream));
+    for (MsixSwitches s : List.of(MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22)) {
+      OwnedRanges upstream = registry(s);
+      new MsixDevice(dev, upstream, s).pciPrepareMsix();
+      assertEquals("r/o mmio ranges { fe000-fe007, fe100 }", ro(upstream));
+    }
     OwnedRanges hardened = registry(MsixSwitches.HARDENED);
     new MsixDevice(dev, hardened, MsixSwitches.HARDENED).pciPrepareMsix();
     assertEquals("r/o mmio ranges { fe000-fe007, fe100-fe101 }", ro(hardened));
@@ -172,7 +175,8 @@ class MsixDeviceTest {
 
   @Test
   void anUnpreparedGuestDeviceShouldGetNoData() {
-    for (MsixSwitches s : List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM)) {
+    for (MsixSwitches s :
+        List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22)) {
       OwnedRanges reg = registry(s);
       MsixDevice d = new MsixDevice(nic(), reg, s);
       d.assign(1, true);
@@ -212,14 +216,16 @@ class MsixDeviceTest {
 
   @Test
   void upstreamReleaseOfARealVectorLeavesItUnprotected() {
-    OwnedRanges reg = registry(MsixSwitches.UPSTREAM);
-    MsixDevice d = new MsixDevice(nic(), reg, MsixSwitches.UPSTREAM);
-    assertEquals(MsixResult.OK, d.pciEnableMsix(MsixDevice.HARDWARE_DOMAIN, 0, NIC_BAR3));
-    assertEquals(MsixResult.OK, d.pciReleaseMsix());
-    assertTrue(d.isEnabled(0));
-    assertEquals("r/o mmio ranges { }", ro(reg));
-    assertEquals(MsixResult.OK, d.pciDisableMsix(0));
-    assertEquals(0xffffffffL, d.usedEntries()); // unsigned wrap, as in C
+    for (MsixSwitches s : List.of(MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22)) {
+      OwnedRanges reg = registry(s);
+      MsixDevice d = new MsixDevice(nic(), reg, s);
+      assertEquals(MsixResult.OK, d.pciEnableMsix(MsixDevice.HARDWARE_DOMAIN, 0, NIC_BAR3));
+      assertEquals(MsixResult.OK, d.pciReleaseMsix());
+      assertTrue(d.isEnabled(0));
+      assertEquals("r/o mmio ranges { }", ro(reg));
+      assertEquals(MsixResult.OK, d.pciDisableMsix(0));
+      assertEquals(0xffffffffL, d.usedEntries()); // unsigned wrap, as in C
+    }
 
     OwnedRanges hardened = registry(MsixSwitches.HARDENED);
     MsixDevice h = new MsixDevice(nic(), hardened, MsixSwitches.HARDENED);
@@ -246,7 +252,8 @@ class MsixDeviceTest {
     // fe100800: the same frame fe100. A host registrant holds the MMCFG-like frame fe000 too.
     PciDevice a = device(0, 0xfe000000L, 0xfe100000L, 0, 4);
     PciDevice b = device(1, 0xfe010000L, 0xfe100800L, 0, 4);
-    for (MsixSwitches s : List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM)) {
+    for (MsixSwitches s :
+        List.of(MsixSwitches.HARDENED, MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22)) {
       OwnedRanges reg = registry(s);
       int host = reg.newRegistrant("host");
       assertEquals(0, reg.add(host, 0xfe000, 0xfe000));

@@ -7,6 +7,7 @@ import static org.hvmmu.x86.PteFlags.PAGE_USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import org.hvmmu.host.ExistingMappings;
 import org.hvmmu.host.Policy;
 import org.hvmmu.pci.ConfigSpace;
 import org.hvmmu.x86.Pte;
@@ -61,12 +62,13 @@ class HostScriptTest {
   void shouldNamePoliciesAndTheirDifferences() {
     assertEquals("seed-2010", HostScript.policyName(Policy.SEED_2010));
     assertEquals("hardened", HostScript.policyName(Policy.HARDENED));
-    Policy mix = Policy.HARDENED.withRevokeExistingMappings(false)
+    Policy mix = Policy.HARDENED.withExistingMappings(ExistingMappings.REDERIVE_OWNER_P2M)
         .withMsix(Policy.HARDENED.msix().withRegisterOncePerDevice(true));
     assertEquals("", HostScript.policyName(mix));
     assertEquals("hardened", HostScript.describePolicy(Policy.HARDENED));
     assertEquals(
-        "hardened with msix.registerOncePerDevice = true, revokeExistingMappings = false",
+        "hardened with msix.registerOncePerDevice = true,"
+            + " existingMappings = REDERIVE_OWNER_P2M",
         HostScript.describePolicy(mix));
   }
 

@@ -1,0 +1,100 @@
+package org.hvmmu.host;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.hvmmu.p2m.P2mType;
+import org.hvmmu.rangeset.owned.OwnedRanges;
+
+/**
+ * How frames become read-only: registrations (host registrants such as an IO-APIC page, and each
+ * device's MSI-X frames) whose union is {@code mmio_ro_ranges}, and what then happens to mappings
+ * that already exist, as the policy says ({@link ExistingMappings}): the seed re-derives the device
+ * owner's p2m and leaves PV mappings writable; Xen 4.22 leaves every mapping; hardened revokes write
+ * access from exactly the entries the host's reverse map lists, with Xen's flush after each. {@link Host} delegates here, under its configuration lock.
+ */
+final class Protection {
+  private final Host host;
+  private final OwnedRanges registrations;
+  private final Map<String, Integer> registrants = new HashMap<>();
+
+  Protection(Host host, OwnedRanges registrations) {
+    this.host = host;
+    this.registrations = registrations;
+  }
+
+  OwnedRanges registrations() {
+    return registrations;
+  }
+
+  /** See {@link Host#protect}. */
+  int protect(String registrant, long first, long last) {
+    int rc = registrations.add(registrantId(registrant), first, last);
+    if (rc == 0) {
+      handleExistingMappings(first, last, null);
+    }
+    return rc;
+  }
+
+  /** See {@link Host#unprotect}. */
+  int unprotect(String registrant, long first, long last) {
+    return registrations.remove(registrantId(registrant), first, last);
+  }
+
+  private int registrantId(String name) {
+    return registrants.computeIfAbsent(
+        Objects.requireNonNull(name, "registrant"), registrations::newRegistrant);
+  }
+
+  /**
+   * What happens to mappings that exist when frames {@code [first, last]} become protected.
+   *
+   * @param owner the domain that owns the device the frames belong to, or null for host frames
+   */
+  void handleExistingMappings(long first, long last, GuestDomain owner) {
+    switch (host.policy().existingMappings()) {
+      case REVOKE -> revoke(first, last);
+      case REDERIVE_OWNER_P2M -> rederiveOwnerP2m(owner);
+      case LEAVE -> { } // Xen 4.5 on: "XXX How to deal with existing mappings?"
+    }
+  }
+
+  /** The seed: re-derive the device owner's p2m; PV mappings stay. */
+  private void rederiveOwnerP2m(GuestDomain owner) {
+    if (owner != null && owner.hasP2m()) {
+      synchronized (owner) {
+        owner.p2m().changeTypeGlobal(P2mType.MMIO_DIRECT, P2mType.MMIO_DIRECT);
+        if (owner.mode().shadowed()) {
+          host.shadowPaging().resyncAllShadows(owner);
+        }
+        host.p2mPaging().syncP2m(owner);
+      }
+    }
+  }
+
+  /** Revokes write access from every mapping the reverse map lists for frames now read-only. */
+  private void revoke(long first, long last) {
+    for (GuestDomain d : host.domainArray()) {
+      if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
+        host.p2mPaging().splitMmioSuperpages(d, first, last);
+      }
+    }
+    host.rmap().forEach(first, last, (mfn, domainId, kind, where, slot) -> {
+      if (!host.mmioRoRanges().containsSingleton(mfn)) {
+        return true;
+      }
+      GuestDomain d = host.domainArray()[domainId];
+      switch (kind) {
+        case PV_L1 -> {
+          if (host.pvMmu().revalidateMmioEntry(d.mmuView(), where, slot)
+              && host.policy().flushes().pvRevalidate()) {
+            Host.flushDomain(d);
+          }
+        }
+        case P2M_LEAF -> host.p2mPaging().rederiveLeaf(d, mfn, where);
+        case SHADOW_L1 -> host.shadowPaging().revoke(d, mfn, where, slot); // re-derive, flush
+      }
+      return true;
+    });
+  }
+}
