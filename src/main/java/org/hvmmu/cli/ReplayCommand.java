@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hvmmu replay FILE [--policy seed-2010|hardened]}: runs a scenario script and prints each
+ * {@code hvmmu replay FILE [--policy seed-2010|hardened|xen-4.22]}: runs a scenario script and prints each
  * command with its outcome; for an {@code expect} that does not hold, {@code FILE:LINE: expected
  * ..., but ...}. {@code --policy} overrides the script's {@code host ... policy}.
  *
@@ -43,7 +43,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(
       names = "--policy",
       paramLabel = "POLICY",
-      description = "seed-2010 or hardened; overrides the script's 'host ... policy'.")
+      description = "seed-2010, hardened or xen-4.22; overrides the script's 'host ... policy'.")
   private String policy;
 
   @Override

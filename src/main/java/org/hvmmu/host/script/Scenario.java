@@ -152,7 +152,9 @@ public record Scenario(String source, Path directory, List<Step> steps) {
     /** {@code seed-2010}: {@link Policy#SEED_2010}. */
     SEED_2010("seed-2010"),
     /** {@code hardened}: {@link Policy#HARDENED}. */
-    HARDENED("hardened");
+    HARDENED("hardened"),
+    /** {@code xen-4.22}: {@link Policy#XEN_4_22}. */
+    XEN_4_22("xen-4.22");
 
     private final String scriptName;
 
@@ -163,7 +165,8 @@ public record Scenario(String source, Path directory, List<Step> steps) {
     /**
      * The name in scripts and on the command line.
      *
-     * @return {@code seed-2010}, {@code hardened}, or the empty string for {@link #UNSPECIFIED}
+     * @return {@code seed-2010}, {@code hardened}, {@code xen-4.22}, or the empty string for {@link
+     *     #UNSPECIFIED}
      */
     public String scriptName() {
       return scriptName;
@@ -172,16 +175,20 @@ public record Scenario(String source, Path directory, List<Step> steps) {
     /**
      * The policy.
      *
-     * @return {@link Policy#SEED_2010} or {@link Policy#HARDENED}
+     * @return {@link Policy#SEED_2010}, {@link Policy#HARDENED} or {@link Policy#XEN_4_22}
      */
     public Policy policy() {
-      return this == SEED_2010 ? Policy.SEED_2010 : Policy.HARDENED;
+      return switch (this) {
+        case SEED_2010 -> Policy.SEED_2010;
+        case XEN_4_22 -> Policy.XEN_4_22;
+        case HARDENED, UNSPECIFIED -> Policy.HARDENED;
+      };
     }
 
     /**
      * The policy named {@code name}.
      *
-     * @param name {@code seed-2010} or {@code hardened}
+     * @param name {@code seed-2010}, {@code hardened} or {@code xen-4.22}
      * @return the constant
      * @throws IllegalArgumentException for another name
      */
@@ -192,7 +199,7 @@ public record Scenario(String source, Path directory, List<Step> steps) {
         }
       }
       throw new IllegalArgumentException(
-          "unknown policy '" + name + "' (expected: seed-2010 or hardened)");
+          "unknown policy '" + name + "' (expected: seed-2010, hardened or xen-4.22)");
     }
   }
 

@@ -153,13 +153,16 @@ public final class ScenarioRunner {
    * A policy's script name.
    *
    * @param policy a policy
-   * @return {@code seed-2010}, {@code hardened}, or {@code custom} for a mix of switches
+   * @return {@code seed-2010}, {@code hardened}, {@code xen-4.22}, or {@code custom} for a mix of
+   *     switches
    */
   public static String policyName(Policy policy) {
-    if (policy.equals(Policy.SEED_2010)) {
-      return Scenario.PolicyName.SEED_2010.scriptName();
+    for (Scenario.PolicyName name : Scenario.PolicyName.values()) {
+      if (name != Scenario.PolicyName.UNSPECIFIED && name.policy().equals(policy)) {
+        return name.scriptName();
+      }
     }
-    return policy.equals(Policy.HARDENED) ? Scenario.PolicyName.HARDENED.scriptName() : "custom";
+    return "custom";
   }
 
   /**

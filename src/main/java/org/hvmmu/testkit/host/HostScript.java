@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.Policy;
+import org.hvmmu.host.script.ScenarioRunner;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.pci.ConfigSpace;
 import org.hvmmu.x86.PageOrder;
@@ -175,16 +176,12 @@ public final class HostScript {
    *
    * @param policy a policy
    * @return {@code "seed-2010"} for {@link Policy#SEED_2010}, {@code "hardened"} for {@link
-   *     Policy#HARDENED}, the empty string for any other mix (a script cannot name it)
+   *     Policy#HARDENED}, {@code "xen-4.22"} for {@link Policy#XEN_4_22}, the empty string for any
+   *     other mix (a script cannot name it)
    */
   public static String policyName(Policy policy) {
-    if (policy.equals(Policy.SEED_2010)) {
-      return "seed-2010";
-    }
-    if (policy.equals(Policy.HARDENED)) {
-      return "hardened";
-    }
-    return "";
+    String name = ScenarioRunner.policyName(policy);
+    return name.equals("custom") ? "" : name;
   }
 
   /**

@@ -19,8 +19,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.hvmmu.host.PagingMode;
+import org.hvmmu.host.Policy;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.PolicyName;
+import org.hvmmu.mmu.MmuSwitches;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.x86.PageOrder;
 import org.hvmmu.x86.Pte;
@@ -299,6 +301,22 @@ class ScenarioParserTest {
     assertThrows(IllegalArgumentException.class, () -> new Scenario.Ptwr("g", 1, 0, 8, 0, false,
         1));
     assertThrows(IllegalArgumentException.class, () -> Scenario.PolicyName.fromScriptName(""));
+  }
+
+  @Test
+  void everyPresetShouldHaveAScriptName() {
+    Scenario s = ScenarioParser.parse("t", "host frames 0x10 policy xen-4.22 tlb over-flush\n");
+    Scenario.HostConfig h = (Scenario.HostConfig) s.commands().get(0);
+    assertEquals(PolicyName.XEN_4_22, h.policy());
+    assertEquals(Policy.XEN_4_22, h.policy().policy());
+    assertEquals(MmuSwitches.TlbMode.OVER_FLUSH, h.tlb());
+    assertEquals("xen-4.22", ScenarioRunner.policyName(Policy.XEN_4_22));
+    assertEquals("seed-2010", ScenarioRunner.policyName(Policy.SEED_2010));
+    assertEquals("hardened", ScenarioRunner.policyName(Policy.HARDENED));
+    ScenarioException e = assertThrows(ScenarioException.class,
+        () -> ScenarioParser.parse("t", "host frames 0x10 policy xen-4.21\n"));
+    assertTrue(e.getMessage().contains("(expected: seed-2010, hardened or xen-4.22)"),
+        e.getMessage());
   }
 
   @Test

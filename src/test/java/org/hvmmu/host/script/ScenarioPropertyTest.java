@@ -63,7 +63,7 @@ class ScenarioPropertyTest {
         case 0 -> {
           if (first) {
             out.add(new Scenario.HostConfig(1 + Long.remainderUnsigned(ch.a(), 0x100000),
-                Scenario.PolicyName.values()[ch.c() % 3],
+                Scenario.PolicyName.values()[ch.c() % Scenario.PolicyName.values().length],
                 TlbMode.values()[(ch.c() >> 2) % TlbMode.values().length]));
           } else {
             out.add(new Scenario.PrintRanges());
@@ -307,7 +307,7 @@ class ScenarioPropertyTest {
 
   /** Words of the language, numbers near the edges and noise. */
   static final Gen<String> WORDS = Gens.elements("host", "frames", "policy", "seed-2010",
-      "hardened", "device", "dump", "hex", "end", "index", "domain", "pv", "pv32", "pv-shadow",
+      "hardened", "xen-4.22", "device", "dump", "hex", "end", "index", "domain", "pv", "pv32", "pv-shadow",
       "hvm-ept", "hvm-npt", "hvm-shadow", "privileged", "ram", "mmio-hole", "iomem", "assign",
       "protect", "unprotect", "msix", "enable", "disable", "prepare", "release", "by", "pin",
       "unpin", "write", "update", "ptwr", "cmpxchg", "p2m", "retype", "table", "shadow", "crash",
