@@ -23,7 +23,8 @@ import org.hvmmu.x86.pv.PvVcpu;
  * if (v.lastFault() != 0) { ... Fault.describe(v.lastFault()) ... }
  * }</pre>
  *
- * <p>Like its {@link Vcpu}, a guest vCPU belongs to one thread.
+ * <p>Like its {@link Vcpu}, a guest vCPU belongs to one thread; host operations that flush it (see
+ * {@link Host}) must not run while that thread translates.
  */
 public final class GuestVcpu {
   /**

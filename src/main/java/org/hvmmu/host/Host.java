@@ -62,7 +62,11 @@ import org.hvmmu.xen.DomainIds;
  * <p>Thread safety: lookups ({@code mmioRoRanges().containsSingleton}) and PV entry validation
  * ({@link #mmuUpdate}, {@link #ptwrEmulatedUpdate}) may run on many vCPU threads. p2m and shadow
  * updates of one domain are serialised on that domain. Configuration changes (domains, memory, I/O
- * permissions, protection, devices) are serialised by the host.
+ * permissions, protection, devices) are serialised by the host. A host operation that flushes
+ * (a p2m change, a PV hypercall, a protection that revokes, a shadow change) invalidates other
+ * vCPUs' TLBs from the calling thread, as the IPI Xen waits for: the emulator must not let those
+ * vCPUs translate at the same moment (each {@link GuestVcpu} belongs to one thread, and the
+ * emulator serialises host operations with the vCPUs they touch, as a VM exit does).
  */
 public final class Host {
   /** Default capacity of each HVM domain's p2m, in 4-KByte table pages. */

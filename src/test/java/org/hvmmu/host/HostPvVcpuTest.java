@@ -244,6 +244,35 @@ class HostPvVcpuTest {
   }
 
   @Test
+  void aCompatGuestShouldRunBehindItsOwnL4AndHaveItsL1StoresEmulated() {
+    Host host = new Host(0x1000, Policy.HARDENED);
+    GuestDomain d = host.createDomain(2, PagingMode.PV32, false);
+    assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
+    // PAE: the L3's four PDPTEs carry P only; slot 3 names the L2 Xen shares its mappings with.
+    host.writeGuestEntry(d, L4, 0, Pte.fromMfn(L3, PAGE_PRESENT));
+    host.writeGuestEntry(d, L4, 3, Pte.fromMfn(L2, PAGE_PRESENT));
+    host.writeGuestEntry(d, L3, 0, Pte.fromMfn(L1, URW));
+    host.writeGuestEntry(d, L1, 0, Pte.fromMfn(DATA, URW));
+    host.writeGuestEntry(d, L1, 1, Pte.fromMfn(L1, PAGE_PRESENT | PAGE_USER));
+    host.machine().write(DATA << 12, 4, 0xfeed);
+    host.machine().write(DATA2 << 12, 4, 0xbeef);
+    GuestVcpu v = host.createVcpu(d);
+    long compatL4 = v.pvVcpu().baseptr();
+    assertEquals(compatL4 << 12, v.cpu().cr3(), "Xen's L4 from the start");
+    assertEquals(0, host.newBaseptr(v, L4)); // the guest's L3 (frame 0x100 here)
+    assertEquals(compatL4 << 12, v.cpu().cr3());
+    assertEquals(L4 << 12, v.guestRegisters().cr3(), "the guest sees its L3 as CR3");
+    assertEquals(0xfeed, v.read(0, 4, Access.USER));
+    // Linear 0x1010 is slot 2 of the L1 through its read-only self-mapping: emulated and validated.
+    assertEquals(0, v.write(0x1010, 8, Pte.fromMfn(DATA2, URW), Access.USER));
+    assertEquals(0xbeef, v.read(0x2000, 4, Access.USER));
+    // The second GiB has no L2: not present.
+    assertEquals(0, v.read(0x4000_0000L, 4, Access.USER));
+    assertEquals(pf(4), v.lastFault());
+    assertTrue(HostInvariants.check(host).isEmpty(), () -> HostInvariants.check(host).toString());
+  }
+
+  @Test
   void aVcpuOfAnotherModeShouldBeRefusedByThePvCalls() {
     Host host = new Host(0x1000, Policy.HARDENED);
     GuestDomain hvm = host.createDomain(2, PagingMode.HVM_EPT, false);
