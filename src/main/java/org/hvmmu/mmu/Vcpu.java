@@ -1169,7 +1169,6 @@ public final class Vcpu {
         t.touch(i);
         t.hits++;
         lastPageShift = 12;
-        hitPage = t.page[i]; // read and write use it; never leave another page's behind
         return t.value[i] | (la & 0xFFF);
       }
     }
@@ -1666,13 +1665,14 @@ public final class Vcpu {
       if (t != null) {
         int i = fastLookup(t, la, access);
         if (i >= 0) {
+          t.touch(i);
+          t.hits++;
+          lastPageShift = 12;
           byte[] page = t.page[i];
-          if (page != null) {
-            t.touch(i);
-            t.hits++;
-            lastPageShift = 12;
-            return PhysicalMemory.readFrame(page, offset, size);
-          }
+          // An entry made before its frame had contents holds no page: read through the memory
+          // (translate() would hit the same entry and leave hitPage as the last slow path set it).
+          return page != null ? PhysicalMemory.readFrame(page, offset, size)
+              : memory.read(t.value[i] | offset, size);
         }
       }
     }
@@ -1721,14 +1721,16 @@ public final class Vcpu {
     if (offset + size <= 4096 && fastData != null) {
       int i = fastLookup(fastData, la, a);
       if (i >= 0) {
+        fastData.touch(i);
+        fastData.hits++;
+        lastPageShift = 12;
         byte[] page = fastData.page[i];
         if (page != null) {
-          fastData.touch(i);
-          fastData.hits++;
-          lastPageShift = 12;
           PhysicalMemory.writeFrame(page, offset, size, value);
-          return 0;
+        } else {
+          memory.write(fastData.value[i] | offset, size, value); // see read()
         }
+        return 0;
       }
     }
     long pa = translate(la, a);
