@@ -72,7 +72,16 @@ final class Protection {
     }
   }
 
-  /** Revokes write access from every mapping the reverse map lists for frames now read-only. */
+  /**
+   * Revokes write access from every mapping the reverse map lists for frames now read-only, then
+   * flushes the vCPUs of every PV and shadowed domain: a vCPU may still cache a writable
+   * translation from an entry its guest has changed since without flushing (Xen flushes no guest L1
+   * change, the guest must: {@code mod_l1_entry}, {@code ptwr}, {@code update_va_mapping} with
+   * {@code UVMF_NONE}, an emulated store under shadow paging), an entry the reverse map no longer
+   * lists. On EPT and NPT every translation carries the p2m leaf's rights, which the re-derivation
+   * synchronised. These flushes follow {@link FlushSwitches#pvRevalidate()} and {@link
+   * FlushSwitches#shadowFlush()}.
+   */
   private void revoke(long first, long last) {
     for (GuestDomain d : host.domainArray()) {
       if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
@@ -96,5 +105,15 @@ final class Protection {
       }
       return true;
     });
+    for (GuestDomain d : host.domainArray()) {
+      if (d == null || d.crashed()) {
+        continue;
+      }
+      if (d.mode().pvTables() && host.policy().flushes().pvRevalidate()) {
+        Host.flushDomain(d);
+      } else if (d.mode().shadowed()) {
+        host.shadowPaging().flushAfterProtection(d);
+      }
+    }
   }
 }

@@ -552,6 +552,19 @@ final class ShadowPaging {
   }
 
   /**
+   * Frames became read-only (the hardened revocation): a vCPU of {@code d} may still cache a
+   * writable translation from a shadow entry the guest's own store has replaced since (Xen flushes
+   * no guest L1 change; the guest must), which no reverse-map record names any more. Flushes the
+   * domain's vCPUs as the shadow code does, under {@link FlushSwitches#shadowFlush()}.
+   */
+  void flushAfterProtection(GuestDomain d) {
+    ShadowDomain sd = d.shadow();
+    if (sd != null) {
+      flushDomain(d, sd);
+    }
+  }
+
+  /**
    * Xen's {@code flush_tlb_mask(d->dirty_cpumask)} as the shadow code issues it, under {@link
    * FlushSwitches#shadowFlush()}: every vCPU of the domain drops every cached translation.
    */

@@ -94,8 +94,8 @@ class CliScenarioTest {
     assertTrue(noFile.err().contains("Missing required parameter: 'FILE'"), noFile.err());
     Run badPolicy = run("replay", "--policy", "upstream", example("bar-mask.hvmmu").toString());
     assertEquals(2, badPolicy.code());
-    assertTrue(badPolicy.err().contains("unknown policy 'upstream' (expected: seed-2010 or"
-        + " hardened)"), badPolicy.err());
+    assertTrue(badPolicy.err().contains("unknown policy 'upstream' (expected: seed-2010,"
+        + " hardened or xen-4.22)"), badPolicy.err());
   }
 
   @ParameterizedTest

@@ -277,7 +277,7 @@ public final class HostGens {
   }
 
   /** An index below {@code n}, biased to the first five, shrinking toward 0. */
-  private static Gen<Long> index(int n) {
+  static Gen<Long> index(int n) {
     Gen<Long> any = Gens.ints(0, n - 1).map(Integer::longValue);
     if (n <= 5) {
       return any;
@@ -839,7 +839,7 @@ public final class HostGens {
   }
 
   /** Draws of every part, as one array; shrinks part by part, first part first. */
-  private static Gen<long[]> tuple(List<Gen<Long>> parts) {
+  static Gen<long[]> tuple(List<Gen<Long>> parts) {
     Gen<long[]> last = parts.get(parts.size() - 1).map(v -> new long[] {v});
     Gen<long[]> out = last;
     for (int i = parts.size() - 2; i >= 0; i--) {
