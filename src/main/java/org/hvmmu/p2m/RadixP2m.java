@@ -61,6 +61,9 @@ public abstract class RadixP2m {
   private PhysicalMemory memory;
   /** The machine frame of table 0 (the root) when in machine memory; 0 for the pool. */
   private long frameBase;
+
+  /** The table pages' contents in machine memory, looked up once each (no radix walk per entry). */
+  private byte[][] tablePages;
   private int fresh;
   private int[] freeStack = new int[8];
   private int freeTop;
@@ -112,6 +115,7 @@ public abstract class RadixP2m {
     }
     this.memory = memory;
     this.frameBase = firstFrame;
+    this.tablePages = new byte[maxTablePages][];
     this.entries = new long[0];
   }
 
@@ -147,15 +151,34 @@ public abstract class RadixP2m {
     if (memory == null) {
       return entries[slot];
     }
-    return memory.read(((frameBase + (slot >>> 9)) << 12) + ((slot & 511) << 3), 8);
+    byte[] page = tablePage(slot >>> 9, false);
+    return page == null ? 0 : PhysicalMemory.readFrame(page, (slot & 511) << 3, 8);
   }
 
   private void set(int slot, long value) {
     if (memory == null) {
       entries[slot] = value;
     } else {
-      memory.write(((frameBase + (slot >>> 9)) << 12) + ((slot & 511) << 3), 8, value);
+      PhysicalMemory.writeFrame(tablePage(slot >>> 9, true), (slot & 511) << 3, 8, value);
     }
+  }
+
+  /**
+   * Table {@code table}'s page in machine memory, remembered after the first look-up; a page never
+   * written has no contents yet (it reads as zeroes) and is allocated for a write.
+   */
+  private byte[] tablePage(int table, boolean forWrite) {
+    byte[] page = tablePages[table];
+    if (page == null) {
+      long frame = frameBase + table;
+      page = memory.frameContents(frame);
+      if (page == null && forWrite) {
+        memory.write(frame << 12, 8, 0); // allocates the frame (it reads as zeroes until then)
+        page = memory.frameContents(frame);
+      }
+      tablePages[table] = page;
+    }
+    return page;
   }
 
   private void zeroTable(int table) {
