@@ -1,6 +1,7 @@
 package org.hvmmu.host;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -90,6 +91,8 @@ public final class Host {
   private final PvMmu pv;
   private final ReverseMap rmap = new ReverseMap();
   private final GuestDomain[] domains = new GuestDomain[DomainIds.DOMID_FIRST_RESERVED];
+  /** The domains in id order, replaced whole on each creation: what loops over all domains read. */
+  private volatile GuestDomain[] live = new GuestDomain[0];
   private final P2mDomainConfig p2mConfig;
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
@@ -233,6 +236,7 @@ public final class Host {
         shadowPaging.attach(d, xenHeap); // its shadow pool, from Xen's heap
       }
       domains[id] = d;
+      live = withDomain(live, d);
       return d;
     } finally {
       config.unlock();
@@ -260,13 +264,20 @@ public final class Host {
    * @return a new list
    */
   public List<GuestDomain> domains() {
-    List<GuestDomain> all = new ArrayList<>();
-    for (GuestDomain d : domains) {
-      if (d != null) {
-        all.add(d);
-      }
+    return new ArrayList<>(Arrays.asList(live));
+  }
+
+  /** {@code all} (in id order) with {@code d} inserted at its place. */
+  private static GuestDomain[] withDomain(GuestDomain[] all, GuestDomain d) {
+    int at = 0;
+    while (at < all.length && all[at].id() < d.id()) {
+      at++;
     }
-    return all;
+    GuestDomain[] grown = new GuestDomain[all.length + 1];
+    System.arraycopy(all, 0, grown, 0, at);
+    grown[at] = d;
+    System.arraycopy(all, at, grown, at + 1, all.length - at);
+    return grown;
   }
 
   /**
@@ -879,6 +890,11 @@ public final class Host {
   /** The domains by id (null where there is none); never modified by callers. */
   GuestDomain[] domainArray() {
     return domains;
+  }
+
+  /** The domains in id order, without gaps (a snapshot); never modified by callers. */
+  GuestDomain[] liveDomains() {
+    return live;
   }
 
   CpuFeatures cpuFeatures() {

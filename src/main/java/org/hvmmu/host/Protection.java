@@ -83,8 +83,9 @@ final class Protection {
    * FlushSwitches#shadowFlush()}.
    */
   private void revoke(long first, long last) {
-    for (GuestDomain d : host.domainArray()) {
-      if (d != null && d.hasP2m() && d.mmioSuperpages().length != 0) {
+    GuestDomain[] live = host.liveDomains();
+    for (GuestDomain d : live) {
+      if (d.hasP2m() && d.mmioSuperpages().length != 0) {
         host.p2mPaging().splitMmioSuperpages(d, first, last);
       }
     }
@@ -105,8 +106,8 @@ final class Protection {
       }
       return true;
     });
-    for (GuestDomain d : host.domainArray()) {
-      if (d == null || d.crashed()) {
+    for (GuestDomain d : live) {
+      if (d.crashed()) {
         continue;
       }
       if (d.mode().pvTables() && host.policy().flushes().pvRevalidate()) {
