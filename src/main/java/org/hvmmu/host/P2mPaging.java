@@ -48,8 +48,7 @@ final class P2mPaging {
     RadixP2m p2m = d.p2m();
     synchronized (d) {
       P2mEntry old = d.lookup;
-      boolean hadOld = p2m.getEntry(gfn, old);
-      int rc = p2m.setEntry(gfn, mfn, order, type);
+      int rc = p2m.setEntry(gfn, mfn, order, type, old);
       if (rc == P2mSetResult.RETRY_ORDER_4K) {
         rc = P2mSetResult.OK;
         for (long i = 0; i < order.pages() && rc == P2mSetResult.OK; i++) {
@@ -61,13 +60,19 @@ final class P2mPaging {
         return rc;
       }
       int mmio = P2mType.MMIO_DIRECT.code(host.policy().p2m().era());
-      if (hadOld && old.typeCode() == mmio && old.order() == PageOrder.ORDER_4K) {
-        host.rmap().remove(old.mfn(), d.id(), MappingKind.P2M_LEAF, gfn, 0);
+      // The reverse map lists 4-KByte mmio_direct leaves; superpages are kept in a list of their own.
+      long oldListed = old.mfn() != P2mEntry.INVALID_MFN && old.typeCode() == mmio
+          && old.order() == PageOrder.ORDER_4K ? old.mfn() : -1;
+      boolean mmioLeaf = type == P2mType.MMIO_DIRECT && mfn != P2mEntry.INVALID_MFN;
+      long newListed = mmioLeaf && order == PageOrder.ORDER_4K ? mfn : -1;
+      if (oldListed != newListed) {
+        host.rmap().replace(oldListed, newListed, d.id(), MappingKind.P2M_LEAF, gfn, 0);
+      } else if (newListed != -1) {
+        // The same frame again: make sure it is listed (a piece of a split superpage was not).
+        host.rmap().add(newListed, d.id(), MappingKind.P2M_LEAF, gfn, 0);
       }
-      if (type == P2mType.MMIO_DIRECT && mfn != P2mEntry.INVALID_MFN) {
-        if (order == PageOrder.ORDER_4K) {
-          host.rmap().add(mfn, d.id(), MappingKind.P2M_LEAF, gfn, 0);
-        } else {
+      if (mmioLeaf) {
+        if (order != PageOrder.ORDER_4K) {
           long[] list = d.mmioSuperpages();
           long[] grown = Arrays.copyOf(list, list.length + 3);
           grown[list.length] = gfn;

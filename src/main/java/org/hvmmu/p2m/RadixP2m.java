@@ -349,6 +349,27 @@ public abstract class RadixP2m {
    * @throws IllegalArgumentException for a misaligned or out-of-range frame or a type the era lacks
    */
   public final int setEntry(long gfn, long mfn, PageOrder order, P2mType type) {
+    return setEntry(gfn, mfn, order, type, null);
+  }
+
+  /**
+   * {@link #setEntry(long, long, PageOrder, P2mType)} that also reports what it replaced, as Xen's
+   * {@code ept_set_entry} keeps the old entry: on {@link P2mSetResult#OK}, {@code replaced} holds
+   * exactly what {@link #getEntry}{@code (gfn, replaced)} gave just before (the leaf that mapped
+   * {@code gfn}, a superpage this call split, or the not-present entry the walk stopped at), read
+   * on the way down instead of by a walk of its own. Allocates nothing.
+   *
+   * @param gfn the first guest frame, aligned to the order
+   * @param mfn the first frame, aligned to the order, at most {@link Pte#MAX_MFN}; or {@link
+   *     P2mEntry#INVALID_MFN}
+   * @param order the page size
+   * @param type the type; must exist in the switches' era
+   * @param replaced the cursor to fill, or null; untouched unless the result is OK
+   * @return as {@link #setEntry(long, long, PageOrder, P2mType)}
+   * @throws HypervisorBugException as {@link #setEntry(long, long, PageOrder, P2mType)}
+   * @throws IllegalArgumentException as {@link #setEntry(long, long, PageOrder, P2mType)}
+   */
+  public final int setEntry(long gfn, long mfn, PageOrder order, P2mType type, P2mEntry replaced) {
     Objects.requireNonNull(order, "order");
     int code = typeCode(type);
     checkGfn(gfn, order);
@@ -377,14 +398,16 @@ public abstract class RadixP2m {
       return P2mSetResult.NO_MEMORY;
     }
     int table = ROOT;
+    boolean reported = replaced == null;
     for (int level = LEVELS; level > target; level--) {
       int slot = table * ENTRIES + index(gfn, level);
       long e = get(slot);
-      if (!isPresent(e)) {
-        table = allocTable();
-        set(slot, tableEntry(frameBase + table));
-      } else if (level <= 3 && isSuperpage(e)) {
-        table = split(e, orderOfLevel(level));
+      if (!isPresent(e) || (level <= 3 && isSuperpage(e))) {
+        if (!reported) {
+          report(e, level, gfn, replaced); // getEntry would have stopped here
+          reported = true;
+        }
+        table = isPresent(e) ? split(e, orderOfLevel(level)) : allocTable();
         set(slot, tableEntry(frameBase + table));
       } else {
         table = tableOf(e);
@@ -392,7 +415,15 @@ public abstract class RadixP2m {
     }
     int slot = table * ENTRIES + index(gfn, target);
     long old = get(slot);
-    if (target > 1 && isPresent(old) && !isSuperpage(old)) {
+    boolean oldIsTable = target > 1 && isPresent(old) && !isSuperpage(old);
+    if (!reported) {
+      if (oldIsTable) {
+        lookupFrom(tableOf(old), target - 1, gfn, replaced); // the leaf below, before it is freed
+      } else {
+        report(old, target, gfn, replaced);
+      }
+    }
+    if (oldIsTable) {
       freeSubtree(tableOf(old), target - 1);
     }
     set(slot, leaf);
@@ -411,19 +442,33 @@ public abstract class RadixP2m {
    */
   public final boolean getEntry(long gfn, P2mEntry out) {
     checkGfn(gfn, PageOrder.ORDER_4K);
-    int table = ROOT;
-    for (int level = LEVELS; ; level--) {
+    return lookupFrom(ROOT, LEVELS, gfn, out);
+  }
+
+  /** {@link #getEntry}'s walk from table {@code table} at level {@code level} down. */
+  private boolean lookupFrom(int table, int level, long gfn, P2mEntry out) {
+    for (; ; level--) {
       long e = get(table * ENTRIES + index(gfn, level));
-      boolean leaf = level == 1 || (level <= 3 && isPresent(e) && isSuperpage(e));
-      if (leaf || !isPresent(e)) {
-        PageOrder order = orderOfLevel(Math.min(level, 3));
-        boolean valid = leaf && isValid(e);
-        long mfn = valid ? frameOf(e) + (gfn & (order.pages() - 1)) : P2mEntry.INVALID_MFN;
-        out.set(e, mfn, entryType(e), order);
-        return valid;
+      if (level == 1 || !isPresent(e) || (level <= 3 && isSuperpage(e))) {
+        return report(e, level, gfn, out);
       }
       table = tableOf(e);
     }
+  }
+
+  /**
+   * Fills {@code out} with entry {@code e} of level {@code level}, where a walk for {@code gfn}
+   * stops (a leaf, or a not-present entry).
+   *
+   * @return true if it is a valid mapping
+   */
+  private boolean report(long e, int level, long gfn, P2mEntry out) {
+    boolean leaf = level == 1 || (level <= 3 && isPresent(e) && isSuperpage(e));
+    PageOrder order = orderOfLevel(Math.min(level, 3));
+    boolean valid = leaf && isValid(e);
+    long mfn = valid ? frameOf(e) + (gfn & (order.pages() - 1)) : P2mEntry.INVALID_MFN;
+    out.set(e, mfn, entryType(e), order);
+    return valid;
   }
 
   /**
