@@ -140,8 +140,10 @@ final class InspectCommand implements Callable<Integer> {
    * {@code bars} ({@code index} integer, {@code kind} "io"/"mem32"/"mem1m"/"mem64"/"mem-reserved",
    * {@code prefetchable}, {@code address} "0x..", {@code size} "0x.." or null), {@code msix} (null,
    * or {@code capOffset} "0x..", {@code tableSize}, {@code enabled}, {@code functionMask}, {@code
-   * table} and {@code pba}, each {@code bir} integer, {@code offset} "0x..", {@code address}, {@code
-   * firstFrame}, {@code lastFrame} "0x.." or null when the BAR is unusable) and {@code warnings}.
+   * table} and {@code pba}, each {@code bir} integer, {@code offset} "0x..", {@code usable}
+   * boolean, {@code address}, {@code firstFrame}, {@code lastFrame} "0x.." or null when the region
+   * is unusable: its BAR reads 0 or its address arithmetic leaves range, with a warning) and {@code
+   * warnings}.
    *
    * @param devices the devices
    * @return the JSON text
@@ -198,6 +200,7 @@ final class InspectCommand implements Callable<Integer> {
     w.beginObject();
     w.name("bir").value(r.bir());
     w.name("offset").value(hex(r.offset()));
+    w.name("usable").value(r.usable());
     w.name("address").value(r.usable() ? hex(r.address()) : null);
     w.name("firstFrame").value(r.usable() ? hex(r.firstFrame()) : null);
     w.name("lastFrame").value(r.usable() ? hex(r.lastFrame()) : null);
@@ -285,7 +288,7 @@ final class InspectCommand implements Callable<Integer> {
     String where = "BAR " + r.bir() + " + " + hex(r.offset());
     if (!r.usable()) {
       return String.format(
-          Locale.ROOT, "    %-5s  %-22s  BAR unusable, no frames%n", what, where);
+          Locale.ROOT, "    %-5s  %-22s  unusable, no frames%n", what, where);
     }
     return String.format(
         Locale.ROOT,

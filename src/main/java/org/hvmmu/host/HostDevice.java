@@ -39,7 +39,10 @@ public final class HostDevice {
       long first = bar.address() >>> Pte.PAGE_SHIFT;
       long last = first;
       if (bar.isSizeKnown()) {
-        last = (bar.address() + bar.size() - 1) >>> Pte.PAGE_SHIFT;
+        long lastByte = bar.address() + (bar.size() - 1);
+        // A sized BAR is aligned to its size and ends by 2^64; a bad one that would wrap ends there.
+        last = (Long.compareUnsigned(lastByte, bar.address()) < 0 ? -1L : lastByte)
+            >>> Pte.PAGE_SHIFT;
       } else {
         // Size unknown (a dump without sysfs): at least the frames MSI-X puts in this BAR.
         for (MsixRegion r : new MsixRegion[] {trueTable, truePba}) {

@@ -164,4 +164,23 @@ public final class PciMemBar {
     }
     return masked + displacement;
   }
+  /**
+   * Whether BAR {@code bir} of a normal function is a memory BAR that decodes only 32-bit addresses
+   * (type 00, or the old below-1M type 01, or the reserved type 11): its region must end below 4
+   * GiB. The header type is masked with 0x7f.
+   *
+   * @param config the function's configuration space
+   * @param bir the BAR number, any int
+   * @return false for a 64-bit memory BAR, an I/O BAR, or a {@code bir} outside the header's BARs
+   */
+  public static boolean isMem32(ConfigSpace config, int bir) {
+    int limit =
+        PciRegs.barLimit(config.read8(PciRegs.HEADER_TYPE) & PciRegs.HEADER_TYPE_MASK);
+    if (bir < 0 || bir >= limit) {
+      return false;
+    }
+    int low = config.read32(PciRegs.BASE_ADDRESS_0 + 4 * bir);
+    return (low & PciRegs.BASE_ADDRESS_SPACE) != PciRegs.BASE_ADDRESS_SPACE_IO
+        && (low & PciRegs.BASE_ADDRESS_MEM_TYPE_MASK) != PciRegs.BASE_ADDRESS_MEM_TYPE_64;
+  }
 }

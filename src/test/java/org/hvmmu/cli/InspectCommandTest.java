@@ -95,7 +95,7 @@ class InspectCommandTest {
   static final List<String> MSIX_KEYS =
       List.of("capOffset", "tableSize", "enabled", "functionMask", "table", "pba");
   static final List<String> REGION_KEYS =
-      List.of("bir", "offset", "address", "firstFrame", "lastFrame");
+      List.of("bir", "offset", "usable", "address", "firstFrame", "lastFrame");
 
   /** Every object has exactly the keys the issue lists, with values of the listed types. */
   static void assertShape(Map<String, Object> d) {

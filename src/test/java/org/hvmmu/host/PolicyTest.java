@@ -61,7 +61,7 @@ class PolicyTest {
   void xen422ShouldDifferFromHardenedOnlyWhereUpstreamKeepsADefect() {
     assertEquals("hardened with msix.pbaSizing = BITS_TO_LONGS,"
         + " msix.releaseRequiresPrepare = false, msix.ownershipAwareRemoval = false,"
-        + " existingMappings = LEAVE",
+        + " msix.checkedRegionArithmetic = false, existingMappings = LEAVE",
         HostScript.describePolicy(Policy.XEN_4_22));
     Policy hardened = Policy.XEN_4_22
         .withMsix(MsixSwitches.HARDENED)

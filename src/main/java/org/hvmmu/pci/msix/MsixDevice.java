@@ -3,6 +3,7 @@ package org.hvmmu.pci.msix;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import org.hvmmu.pci.PciAddress;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciMemBar;
@@ -199,7 +200,8 @@ public final class MsixDevice {
    * registered, and a pseudo entry is counted, before any guest can map the device.
    *
    * @return 0; {@code -ENOSYS} without the switch; {@code -EBUSY} if entries are in use; {@code
-   *     -ENXIO} if the table's BAR reads 0
+   *     -ENXIO} if the table's BAR reads 0, or, under {@link
+   *     MsixSwitches#checkedRegionArithmetic()}, the table or PBA is unusable
    */
   public MsixResult pciPrepareMsix() {
     if (!switches.prepareMsix()) {
@@ -252,6 +254,9 @@ public final class MsixDevice {
     int rangesetRc = 0;
     if (compute) {
       long bar = readPciMemBar(capability.tableBir());
+      // The base the table address is computed from, and whether a 32-bit BAR gave it.
+      long base;
+      boolean base32 = PciMemBar.isMem32(device.config(), capability.tableBir());
       if (switches.tableBaseFromCaller()) {
         if (tableBase != bar) {
           LOG.warn(
@@ -262,7 +267,8 @@ public final class MsixDevice {
               capability.tableBir(),
               hex(bar));
         }
-        tablePaddr = tableBase + tableOffset;
+        base = tableBase;
+        base32 = false; // the caller's base: its BAR's width is unknown
       } else {
         if (!preparing && tableBase != bar) {
           LOG.warn(
@@ -277,8 +283,31 @@ public final class MsixDevice {
             return MsixResult.error(-Errno.ENXIO);
           }
           bar = tableBase;
+          base32 = false;
         }
-        tablePaddr = bar + tableOffset;
+        base = bar;
+      }
+      tablePaddr = base + tableOffset;
+      long pbaBar = readPciMemBar(capability.pbaBir());
+      if (switches.checkedRegionArithmetic()) {
+        Optional<String> tableProblem =
+            MsixTableDescriptor.unusableReason(
+                base, base32, tableOffset, MsixTableDescriptor.tableLength(size));
+        Optional<String> pbaProblem =
+            MsixTableDescriptor.unusableReason(
+                pbaBar,
+                PciMemBar.isMem32(device.config(), capability.pbaBir()),
+                capability.pbaOffset(),
+                PbaSizing.CORRECTED.bytes(size));
+        if (tableProblem.isPresent() || pbaProblem.isPresent()) {
+          LOG.warn(
+              "MSI-X {}: {}{}{}: unusable, nothing recorded or protected: -ENXIO",
+              name,
+              tableProblem.map(t -> "table " + t).orElse(""),
+              tableProblem.isPresent() && pbaProblem.isPresent() ? "; " : "",
+              pbaProblem.map(t -> "PBA " + t).orElse(""));
+          return MsixResult.error(-Errno.ENXIO);
+        }
       }
       if (switches.registerOncePerDevice()) {
         nrEntries = size;
@@ -300,7 +329,6 @@ public final class MsixDevice {
       } else {
         warnIfProtected("table", tableFirst, tableLast);
       }
-      long pbaBar = readPciMemBar(capability.pbaBir());
       if (pbaBar == 0) {
         LOG.warn("WARN_ON: MSI-X {}: PBA BAR {} reads 0", name, capability.pbaBir());
       }
@@ -406,6 +434,18 @@ public final class MsixDevice {
   }
 
   private int addFrames(String what, long first, long last) {
+    if (Long.compareUnsigned(first, last) > 0) {
+      // Xen's u64 arithmetic wrapped the last frame below the first.
+      LOG.warn(
+          "ASSERT(s <= e) fails in rangeset_add_range: MSI-X {}: {} frames [{}, {}] wrap past"
+              + " 2^64; nothing added (a debug Xen panics, a release Xen inserts the inverted"
+              + " range): -EINVAL",
+          name,
+          what,
+          Long.toHexString(first),
+          Long.toHexString(last));
+      return -Errno.EINVAL;
+    }
     int rc = registry.add(registrant, first, last);
     if (rc != 0) {
       LOG.warn(
@@ -424,6 +464,9 @@ public final class MsixDevice {
 
   /** Xen's removal of the recorded frames, held or not. */
   private int removeFrames(String what, long first, long last) {
+    if (Long.compareUnsigned(first, last) > 0) {
+      return 0; // an inverted range was never added (see addFrames)
+    }
     boolean wasHeld = indexOfHeld(first, last) >= 0;
     int rc = registry.remove(registrant, first, last);
     if (rc != 0) {
@@ -467,7 +510,7 @@ public final class MsixDevice {
   }
 
   private void warnIfProtected(String what, long first, long last) {
-    if (registry.target().overlapsRange(first, last)) {
+    if (Long.compareUnsigned(first, last) <= 0 && registry.target().overlapsRange(first, last)) {
       LOG.warn(
           "WARN_ON: MSI-X {}: {} frames [{}, {}] are already in {}",
           name,

@@ -2,6 +2,7 @@ package org.hvmmu.pci.msix;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.hvmmu.pci.Bar;
 import org.hvmmu.pci.BarKind;
 import org.hvmmu.pci.BarReadMode;
@@ -27,7 +28,10 @@ import org.hvmmu.pci.VirtioPciCap;
  *       registers become read-only too). For virtio devices the vendor capabilities give the
  *       register blocks, so only real overlaps are reported; for other devices the bytes of the BAR
  *       in those pages that are neither table nor PBA are reported as possibly holding registers.
- *   <li>more than one MSI-X capability, or one cut off by the end of the known bytes.
+ *   <li>more than one MSI-X capability, or one cut off by the end of the known bytes;
+ *   <li>a table or PBA whose address cannot be computed: BAR + offset wrapping past 2^64, a last
+ *       byte beyond 2^64, or a 32-bit BAR's region ending above 4 GiB ({@link
+ *       MsixTableDescriptor#unusableReason}). The region is then unusable, with no frames.
  * </ul>
  *
  * <p>Offsets are QWORD aligned by construction (the low 3 bits of each register are the BIR), so
@@ -105,37 +109,50 @@ public record MsixLayout(
 
     long tableBar = barAddress(device, capability.tableBir());
     MsixRegion table =
-        tableBar == 0
-            ? new MsixRegion(
-                capability.tableBir(), capability.tableOffset(), tableLength, false, 0, 0, 0)
-            : new MsixRegion(
-                capability.tableBir(),
-                capability.tableOffset(),
-                tableLength,
-                true,
-                tableBar + capability.tableOffset(),
-                MsixTableDescriptor.tableFirstFrame(tableBar + capability.tableOffset()),
-                MsixTableDescriptor.tableLastFrame(tableBar + capability.tableOffset(), entries));
+        region(
+            device,
+            "table",
+            capability.tableBir(),
+            tableBar,
+            capability.tableOffset(),
+            tableLength,
+            tableLength,
+            warnings);
+    if (table.usable()) {
+      long address = table.address();
+      table =
+          new MsixRegion(
+              capability.tableBir(),
+              capability.tableOffset(),
+              tableLength,
+              true,
+              address,
+              MsixTableDescriptor.tableFirstFrame(address),
+              MsixTableDescriptor.tableLastFrame(address, entries));
+    }
     long pbaBar = barAddress(device, capability.pbaBir());
-    long pbaAddress = pbaBar + capability.pbaOffset();
     MsixRegion pba =
-        pbaBar == 0
-            ? new MsixRegion(
-                capability.pbaBir(),
-                capability.pbaOffset(),
-                pbaSizing.bytes(entries),
-                false,
-                0,
-                0,
-                0)
-            : new MsixRegion(
-                capability.pbaBir(),
-                capability.pbaOffset(),
-                pbaSizing.bytes(entries),
-                true,
-                pbaAddress,
-                MsixTableDescriptor.pbaFirstFrame(pbaAddress),
-                MsixTableDescriptor.pbaLastFrame(pbaAddress, entries, pbaSizing));
+        region(
+            device,
+            "PBA",
+            capability.pbaBir(),
+            pbaBar,
+            capability.pbaOffset(),
+            pbaSizing.bytes(entries),
+            Math.max(pbaLength, pbaSizing.bytes(entries)),
+            warnings);
+    if (pba.usable()) {
+      long address = pba.address();
+      pba =
+          new MsixRegion(
+              capability.pbaBir(),
+              capability.pbaOffset(),
+              pbaSizing.bytes(entries),
+              true,
+              address,
+              MsixTableDescriptor.pbaFirstFrame(address),
+              MsixTableDescriptor.pbaLastFrame(address, entries, pbaSizing));
+    }
 
     boolean tableBarOk = checkBar(device, "table", capability.tableBir(), warnings);
     boolean pbaBarOk = checkBar(device, "PBA", capability.pbaBir(), warnings);
@@ -167,6 +184,33 @@ public record MsixLayout(
       checkPageSharing(device, capability, "PBA", false, pbaBarOk, warnings);
     }
     return new MsixLayout(capability, table, pba, pbaSizing, warnings);
+  }
+
+  /**
+   * A region with its address but no frames yet, or an unusable one: its BAR reads 0, or the
+   * address arithmetic leaves {@code [0, 2^64)} or a 32-bit BAR's 4 GiB (a warning then).
+   */
+  private static MsixRegion region(
+      PciDevice device,
+      String what,
+      int bir,
+      long bar,
+      long offset,
+      long length,
+      long checkedLength,
+      List<String> warnings) {
+    MsixRegion unusable = new MsixRegion(bir, offset, length, false, 0, 0, 0);
+    if (bar == 0) {
+      return unusable;
+    }
+    Optional<String> problem =
+        MsixTableDescriptor.unusableReason(
+            bar, PciMemBar.isMem32(device.config(), bir), offset, checkedLength);
+    if (problem.isPresent()) {
+      warnings.add(what + " unusable: " + problem.get() + "; no frames are protected");
+      return unusable;
+    }
+    return new MsixRegion(bir, offset, length, true, bar + offset, 0, 0);
   }
 
   private static long barAddress(PciDevice device, int bir) {
@@ -352,12 +396,20 @@ public record MsixLayout(
     return hi < lo ? 0 : hi - lo + 1;
   }
 
+  /** Whether two non-empty byte ranges overlap, unsigned, their ends saturating at 2^64 - 1. */
   private static boolean overlaps(long offsetA, long lengthA, long offsetB, long lengthB) {
-    return offsetA < offsetB + lengthB && offsetB < offsetA + lengthA;
+    return Long.compareUnsigned(offsetA, lastByte(offsetB, lengthB)) <= 0
+        && Long.compareUnsigned(offsetB, lastByte(offsetA, lengthA)) <= 0;
+  }
+
+  /** The last byte of a non-empty range, {@code 2^64 - 1} if it would wrap. */
+  private static long lastByte(long offset, long length) {
+    long last = offset + (length - 1);
+    return Long.compareUnsigned(last, offset) < 0 ? -1L : last;
   }
 
   private static String span(long offset, long length) {
-    return "[" + hex(offset) + ", " + hex(offset + length - 1) + "]";
+    return "[" + hex(offset) + ", " + hex(lastByte(offset, length)) + "]";
   }
 
   private static String hex(long v) {

@@ -14,7 +14,8 @@ import org.hvmmu.xen.Errno;
  *   <tr><td>{@code -Errno.EINVAL}</td><td>enable: the entry is not below the table size</td></tr>
  *   <tr><td>{@code -Errno.EEXIST}</td><td>enable: the entry is already enabled</td></tr>
  *   <tr><td>{@code -Errno.ENXIO}</td><td>the table's BAR reads 0 and there is no caller
- *       base</td></tr>
+ *       base; or, under {@link MsixSwitches#checkedRegionArithmetic()}, the table or PBA is
+ *       unusable ({@link MsixTableDescriptor#unusableReason})</td></tr>
  *   <tr><td>{@code -Errno.ENODATA}</td><td>an untrusted first set-up of a device never
  *       prepared</td></tr>
  *   <tr><td>{@code -Errno.EBUSY}</td><td>prepare with entries in use, release of a device not
@@ -28,7 +29,8 @@ import org.hvmmu.xen.Errno;
  * @param rc 0 or a negated {@link Errno} value, as Xen returns it
  * @param rangesetRc 0, or the first non-zero result of adding or removing the table or PBA frames
  *     ({@code -Errno.ENOMEM} at the set's limit; {@code -Errno.ENOENT} when an ownership-aware
- *     registry was asked to remove frames the device does not hold)
+ *     registry was asked to remove frames the device does not hold; {@code -Errno.EINVAL} when
+ *     Xen's wrapping arithmetic gave a last frame below the first, which is not added)
  * @param crashedDomain the domain {@code domain_crash} was called on, or {@link
  *     DomainIds#DOMID_INVALID}
  */

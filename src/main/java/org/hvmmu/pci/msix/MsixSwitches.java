@@ -27,6 +27,7 @@ import org.hvmmu.rangeset.owned.RemovalPolicy;
  *   <tr><td>{@code crashUnpreparedDomain}</td><td>false</td><td>true</td><td>true</td></tr>
  *   <tr><td>{@code noDataForUntrustedSetup}</td><td>false</td><td>true</td><td>true</td></tr>
  *   <tr><td>{@code ownershipAwareRemoval}</td><td>false</td><td>false</td><td>true</td></tr>
+ *   <tr><td>{@code checkedRegionArithmetic}</td><td>false</td><td>false</td><td>true</td></tr>
  * </table>
  *
  * @param tableBaseFromCaller the seed computes the table's address from the caller-supplied {@code
@@ -63,6 +64,16 @@ import org.hvmmu.rangeset.owned.RemovalPolicy;
  * @param ownershipAwareRemoval removal keeps the frames another registrant still covers ({@link
  *     RemovalPolicy#OWNERSHIP_AWARE}), and a device removes only what it holds; false is Xen's
  *     {@code rangeset_remove_range} of the recorded frames, which unprotects them for everyone
+ * @param checkedRegionArithmetic the table's and PBA's addresses are computed with checked
+ *     unsigned arithmetic ({@link MsixTableDescriptor#unusableReason}): a table or PBA whose BAR +
+ *     offset wraps past 2^64, whose last byte crosses 2^64, or that a 32-bit BAR places above 4
+ *     GiB is unusable, and the set-up fails with {@code -ENXIO} (the error Xen gives for a table
+ *     BAR it cannot use) with a warning, recording and protecting nothing (hvmmu's fix). False is
+ *     Xen's {@code u64} arithmetic: the address wraps silently (a wrapped table protects frame 0),
+ *     and a range whose last frame wraps below its first reaches {@code rangeset_add_range}'s
+ *     {@code ASSERT(s <= e)}, which a debug build fails and a release build ignores, inserting an
+ *     inverted range; hvmmu adds nothing then, logs the assertion and reports {@code -EINVAL} in
+ *     {@link MsixResult#rangesetRc()}
  */
 public record MsixSwitches(
     boolean tableBaseFromCaller,
@@ -74,7 +85,8 @@ public record MsixSwitches(
     boolean releaseRequiresPrepare,
     boolean crashUnpreparedDomain,
     boolean noDataForUntrustedSetup,
-    boolean ownershipAwareRemoval) {
+    boolean ownershipAwareRemoval,
+    boolean checkedRegionArithmetic) {
 
   /** The seed exactly. */
   public static final MsixSwitches SEED_2010 =
@@ -83,6 +95,7 @@ public record MsixSwitches(
           BarReadMode.SEED_2010,
           true,
           PbaSizing.BITS_TO_LONGS,
+          false,
           false,
           false,
           false,
@@ -102,6 +115,7 @@ public record MsixSwitches(
           false,
           true,
           true,
+          false,
           false);
 
   /**
@@ -142,13 +156,17 @@ public record MsixSwitches(
           false,
           true,
           true,
+          false,
           false);
 
-  /** Upstream plus hvmmu's fixes: the real PBA size, strict release, ownership-aware removal. */
+  /**
+   * Upstream plus hvmmu's fixes: the real PBA size, strict release, ownership-aware removal,
+   * checked region arithmetic.
+   */
   public static final MsixSwitches HARDENED =
       new MsixSwitches(
           false, BarReadMode.CORRECTED, false, PbaSizing.CORRECTED, true, true, true, true, true,
-          true);
+          true, true);
 
   /**
    * Checks the arguments.
@@ -163,6 +181,7 @@ public record MsixSwitches(
    * @param crashUnpreparedDomain see the class description
    * @param noDataForUntrustedSetup see the class description
    * @param ownershipAwareRemoval see the class description
+   * @param checkedRegionArithmetic see the class description
    * @throws NullPointerException if {@code barReadMode} or {@code pbaSizing} is null
    */
   public MsixSwitches {
@@ -197,7 +216,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -217,7 +237,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -237,7 +258,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -257,7 +279,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -277,7 +300,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -297,7 +321,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -317,7 +342,8 @@ public record MsixSwitches(
         value,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -337,7 +363,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         value,
         noDataForUntrustedSetup,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -357,7 +384,8 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         value,
-        ownershipAwareRemoval);
+        ownershipAwareRemoval,
+        checkedRegionArithmetic);
   }
 
   /**
@@ -377,6 +405,28 @@ public record MsixSwitches(
         releaseRequiresPrepare,
         crashUnpreparedDomain,
         noDataForUntrustedSetup,
+        value,
+        checkedRegionArithmetic);
+  }
+
+  /**
+   * This record with {@code checkedRegionArithmetic} replaced.
+   *
+   * @param value the new value
+   * @return a new record
+   */
+  public MsixSwitches withCheckedRegionArithmetic(boolean value) {
+    return new MsixSwitches(
+        tableBaseFromCaller,
+        barReadMode,
+        registerOncePerDevice,
+        pbaSizing,
+        clearRecordedRanges,
+        prepareMsix,
+        releaseRequiresPrepare,
+        crashUnpreparedDomain,
+        noDataForUntrustedSetup,
+        ownershipAwareRemoval,
         value);
   }
 }

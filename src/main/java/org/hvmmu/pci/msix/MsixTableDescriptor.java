@@ -1,5 +1,7 @@
 package org.hvmmu.pci.msix;
 
+import java.util.Optional;
+
 /**
  * Layout of the MSI-X capability, its table and its Pending Bit Array, and the frame arithmetic of
  * Xen's {@code msix_capability_init}.
@@ -180,5 +182,67 @@ public final class MsixTableDescriptor {
    */
   public static long pbaLastFrame(long pbaAddress, int entries, PbaSizing sizing) {
     return (pbaAddress + sizing.bytes(entries) - 1) >>> PAGE_SHIFT;
+  }
+  /** The last byte a 32-bit memory BAR can decode: {@code 2^32 - 1}. */
+  public static final long BAR32_LAST_BYTE = 0xffffffffL;
+
+  /**
+   * Why a table or PBA at {@code base + offset}, {@code length} bytes long, cannot be located, with
+   * the addition made explicit (unsigned, checked) instead of wrapping as C's {@code u64} does in
+   * {@code msix_capability_init}.
+   *
+   * <ul>
+   *   <li>{@code base + offset} wraps past 2^64: the region would land at a low address (frame 0
+   *       for a BAR of {@code 0xffffffff00001000} and an offset of {@code 0xfffff000});
+   *   <li>the region's last byte, {@code base + offset + length - 1}, wraps past 2^64: its frame
+   *       range would run from the top frame {@code 0xfffffffffffff} down to a low one;
+   *   <li>a 32-bit BAR's region ends above 4 GiB: a 32-bit BAR decodes only addresses below 2^32
+   *       (it is naturally aligned to its power-of-two size), so the region is outside the BAR and
+   *       the device answers no access to it; Xen adds in 64 bits and would protect frames above
+   *       4 GiB that are not the device's.
+   * </ul>
+   *
+   * <pre>{@code
+   * MsixTableDescriptor.unusableReason(0xfffffffffffffff0L, false, 0, 32);  // crosses 2^64
+   * MsixTableDescriptor.unusableReason(0xfe000000L, true, 0x2000, 32);      // empty: usable
+   * }</pre>
+   *
+   * @param base the BAR's address, unsigned
+   * @param bar32 whether the BAR is a 32-bit memory BAR (false when unknown, as for a caller's
+   *     base)
+   * @param offset the offset in the BAR, unsigned
+   * @param length the region's length in bytes, at least 1
+   * @return empty if the region lies in {@code [0, 2^64)} (below 4 GiB for a 32-bit BAR), else one
+   *     sentence naming the values in hex
+   * @throws IllegalArgumentException if {@code length} is not positive
+   */
+  public static Optional<String> unusableReason(
+      long base, boolean bar32, long offset, long length) {
+    if (length < 1) {
+      throw new IllegalArgumentException(
+          "region length 0x" + Long.toHexString(length) + " (expected: at least 1)");
+    }
+    long address = base + offset;
+    if (Long.compareUnsigned(address, base) < 0) {
+      return Optional.of(
+          "BAR address " + hex(base) + " + offset " + hex(offset) + " wraps past 2^64 (to "
+              + hex(address) + ")");
+    }
+    long last = address + (length - 1);
+    if (Long.compareUnsigned(last, address) < 0) {
+      return Optional.of(
+          "[" + hex(address) + ", +" + hex(length) + ") crosses 2^64 (its last byte would wrap to "
+              + hex(last) + ")");
+    }
+    if (bar32 && Long.compareUnsigned(last, BAR32_LAST_BYTE) > 0) {
+      return Optional.of(
+          "[" + hex(address) + ", " + hex(last) + "] of 32-bit BAR " + hex(base)
+              + " ends above 4 GiB, which a 32-bit BAR cannot decode");
+    }
+    return Optional.empty();
+  }
+
+  private static String hex(long v) {
+    return "0x" + Long.toHexString(v);
   }
 }

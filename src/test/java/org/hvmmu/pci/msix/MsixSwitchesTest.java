@@ -28,17 +28,19 @@ class MsixSwitchesTest {
     assertTrue(s.crashUnpreparedDomain(), "domain_crash(d) for insecure use");
     assertTrue(s.noDataForUntrustedSetup(), "-ENODATA without recorded frames (XSA-337)");
     assertFalse(s.ownershipAwareRemoval(), "rangeset_remove_range unprotects for everyone");
+    assertFalse(s.checkedRegionArithmetic(), "table_paddr += table_offset in u64, unchecked");
     assertEquals(RemovalPolicy.XEN_UNREFCOUNTED, s.removalPolicy());
   }
 
   @Test
-  void xen422ShouldBeUpstreamAndDifferFromHardenedInThreeSwitches() {
+  void xen422ShouldBeUpstreamAndDifferFromHardenedInFourSwitches() {
     assertEquals(MsixSwitches.UPSTREAM, MsixSwitches.XEN_4_22);
     assertEquals(MsixSwitches.XEN_4_22,
         MsixSwitches.HARDENED
             .withPbaSizing(PbaSizing.BITS_TO_LONGS)
             .withReleaseRequiresPrepare(false)
-            .withOwnershipAwareRemoval(false));
+            .withOwnershipAwareRemoval(false)
+            .withCheckedRegionArithmetic(false));
     assertNotEquals(MsixSwitches.SEED_2010, MsixSwitches.XEN_4_22);
   }
 }
