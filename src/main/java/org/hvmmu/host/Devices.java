@@ -59,30 +59,34 @@ final class Devices {
     if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
       return; // beyond MAXPHYADDR: no machine address decodes it
     }
-    boolean[] overlaps = new boolean[1];
+    // The frames of [first, last] not already MMIO (another device's BAR keeps its handler), in
+    // gaps between the MMIO regions, so that a huge BAR costs its regions, not its frames.
+    List<long[]> gaps = new ArrayList<>();
+    long[] next = {first};
+    boolean[] done = {false};
     machine.forEachRegion((f, l, kind) -> {
-      if (kind == RegionKind.MMIO && Long.compareUnsigned(f, last) <= 0
-          && Long.compareUnsigned(l, first) >= 0) {
-        overlaps[0] = true;
-      }
-    });
-    if (!overlaps[0]) {
-      machine.remove(first, last);
-      machine.addMmio(first, last, registers);
-      return;
-    }
-    for (long mfn = first; ; mfn++) {
-      if (machine.kind(mfn) != RegionKind.MMIO) {
-        machine.remove(mfn, mfn);
-        machine.addMmio(mfn, mfn, registers);
-      }
-      if (mfn == last) {
+      if (done[0] || kind != RegionKind.MMIO || Long.compareUnsigned(l, next[0]) < 0
+          || Long.compareUnsigned(f, last) > 0) {
         return;
       }
+      if (Long.compareUnsigned(f, next[0]) > 0) {
+        gaps.add(new long[] {next[0], f - 1});
+      }
+      if (Long.compareUnsigned(l, last) >= 0) {
+        done[0] = true;
+      } else {
+        next[0] = l + 1;
+      }
+    });
+    if (!done[0]) {
+      gaps.add(new long[] {next[0], last});
+    }
+    for (long[] gap : gaps) {
+      machine.remove(gap[0], gap[1]);
+      machine.addMmio(gap[0], gap[1], registers);
     }
   }
 
-  /** The devices, in the order they were added: a copy. */
   List<HostDevice> all() {
     return new ArrayList<>(devices);
   }
