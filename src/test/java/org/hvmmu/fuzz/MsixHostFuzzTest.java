@@ -37,7 +37,7 @@ class MsixHostFuzzTest {
   void hardenedSetUpProtectsUsableRegionsAndNothingWrapped() {
     AtomicInteger enabled = new AtomicInteger();
     AtomicInteger unusable = new AtomicInteger();
-    Fuzz.Counts c = Fuzz.campaign("msix host hardened", Fuzz.size(3_000, 100_000))
+    Fuzz.Counts c = Fuzz.campaign("msix host hardened", Fuzz.size(3_000, 1_000_000))
         .run(ConfigSpaceFuzz::draw, input -> {
           setUp(input, Policy.HARDENED, true, enabled);
           if (MsixLayout.inspect(input.device()).warnings().stream()
@@ -55,7 +55,7 @@ class MsixHostFuzzTest {
 
   @Test
   void xenAndSeedSetUpNeverThrow() {
-    Fuzz.Counts c = Fuzz.campaign("msix host xen-4.22 and seed", Fuzz.size(1_500, 50_000))
+    Fuzz.Counts c = Fuzz.campaign("msix host xen-4.22 and seed", Fuzz.size(1_500, 500_000))
         .run(ConfigSpaceFuzz::draw, input -> {
           setUp(input, Policy.XEN_4_22, false, new AtomicInteger());
           setUp(input, Policy.SEED_2010, false, new AtomicInteger());
