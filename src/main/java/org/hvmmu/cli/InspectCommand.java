@@ -73,13 +73,16 @@ final class InspectCommand implements Callable<Integer> {
       devices.addAll(defaultDevices(err));
     } else {
       for (Path path : paths) {
+        List<String> problems = new ArrayList<>();
         try {
-          devices.addAll(DeviceSources.read(path));
-        } catch (DeviceSources.SourceException | PciDumpParseException e) {
-          err.println("hvmmu inspect: " + e.getMessage());
-          exit = 1;
-        } catch (UncheckedIOException e) {
-          err.println("hvmmu inspect: " + e.getMessage() + ": " + e.getCause().getMessage());
+          devices.addAll(DeviceSources.read(path, problems));
+        } catch (DeviceSources.SourceException | PciDumpParseException
+            | UncheckedIOException e) {
+          // The readers' messages name the file and say why in words: one line each.
+          problems.add(e.getMessage());
+        }
+        for (String problem : problems) {
+          err.println("hvmmu inspect: " + problem);
           exit = 1;
         }
       }
@@ -102,7 +105,11 @@ final class InspectCommand implements Callable<Integer> {
   private List<PciDevice> defaultDevices(PrintWriter err) {
     if (Files.isDirectory(defaultDevicesDir)) {
       try {
-        List<PciDevice> devices = DeviceSources.read(defaultDevicesDir);
+        List<String> problems = new ArrayList<>();
+        List<PciDevice> devices = DeviceSources.read(defaultDevicesDir, problems);
+        for (String problem : problems) {
+          err.println("hvmmu inspect: " + problem);
+        }
         if (!devices.isEmpty()) {
           return devices;
         }
