@@ -71,7 +71,7 @@ final class DeviceSources {
       return read.devices();
     }
     try {
-      InputFiles.requireRegular(path);
+      InputFiles.requireRegular(path, LspciDumpReader.MAX_FILE_BYTES);
     } catch (IOException e) {
       throw new SourceException(path + ": " + InputFiles.why(e)
           + " (expected: a regular file or a directory)");

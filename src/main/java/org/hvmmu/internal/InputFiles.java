@@ -56,12 +56,29 @@ public final class InputFiles {
    *     RefusedException})
    */
   public static void requireRegular(Path file) throws IOException {
+    requireRegular(file, Long.MAX_VALUE);
+  }
+
+  /**
+   * Checks that {@code file} is a regular file after following links and that it says it has at
+   * most {@code maxBytes} bytes (a sparse file is refused without reading it; sysfs attributes say
+   * 4096, so their reads are bounded again while reading).
+   *
+   * @param file the file
+   * @param maxBytes the bound
+   * @throws IOException if it is missing, unreadable, not a regular file or larger ({@link
+   *     RefusedException})
+   */
+  public static void requireRegular(Path file, long maxBytes) throws IOException {
     BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
     if (a.isDirectory()) {
       throw new RefusedException("is a directory");
     }
     if (!a.isRegularFile()) {
       throw new RefusedException("not a regular file (a device, FIFO or socket)");
+    }
+    if (a.size() > maxBytes) {
+      throw tooLarge(maxBytes);
     }
   }
 
@@ -75,7 +92,7 @@ public final class InputFiles {
    *     maxBytes}
    */
   public static byte[] readBytes(Path file, int maxBytes) throws IOException {
-    requireRegular(file);
+    requireRegular(file, maxBytes);
     try (InputStream in = Files.newInputStream(file)) {
       return readBytes(in, maxBytes);
     }
@@ -107,7 +124,7 @@ public final class InputFiles {
    * @throws IOException if it cannot be opened or is not a regular file
    */
   public static Reader openText(Path file, long maxBytes) throws IOException {
-    requireRegular(file);
+    requireRegular(file, maxBytes);
     return text(Files.newInputStream(file), maxBytes);
   }
 
