@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * them (the script's policy; dumps from the class path as the CLI reads the bundled ones). The
  * documented error is {@link ScenarioException}, the parser's and the runner's FILE:LINE error; a
  * failed {@code expect} is a result. Numbers are pushed to their edges (0, 2^32, 2^52, 2^64 - 1,
- * past 2^64, whole-space ranges). Sizes: 1,000 in the default build, 10,000 under {@code -Pfuzz}.
+ * past 2^64, whole-space ranges). Sizes: 500 in the default build, 10,000 under {@code -Pfuzz}.
  */
 class ScenarioFuzzTest {
   private static final String DIRECTORY = "org/hvmmu/cli/scenarios/";
@@ -90,7 +90,7 @@ class ScenarioFuzzTest {
   @Test
   void mutatedScriptsRunOrGiveAScriptError() {
     List<String[]> seeds = seeds();
-    Fuzz.Counts c = Fuzz.campaign("scenario scripts", Fuzz.size(1_000, 10_000))
+    Fuzz.Counts c = Fuzz.campaign("scenario scripts", Fuzz.size(500, 10_000))
         .documented(ScenarioException.class)
         .run(r -> draw(r, seeds), in -> {
           Scenario s = ScenarioParser.parse("scenarios/" + in.origin(), Path.of(DIRECTORY),

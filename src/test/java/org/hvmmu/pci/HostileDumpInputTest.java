@@ -94,7 +94,8 @@ class HostileDumpInputTest {
     assertRefused(link, "not a regular file (a device, FIFO or socket)");
     Path fifo = HostileFiles.mkfifo(dir.resolve("fifo"));
     assertRefused(fifo, "not a regular file (a device, FIFO or socket)");
-    Path sparse = HostileFiles.sparse(dir.resolve("sparse.txt"), LspciDumpReader.MAX_FILE_BYTES + 1);
+    Path sparse =
+        HostileFiles.sparse(dir.resolve("sparse.txt"), LspciDumpReader.MAX_FILE_BYTES + 1);
     assertRefused(sparse, "larger than 0x4000000 bytes");
     assertRefused(dir.resolve("missing"), "no such file");
   }

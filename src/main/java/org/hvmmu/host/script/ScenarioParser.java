@@ -115,7 +115,7 @@ public final class ScenarioParser {
   }
 
   /** What the parser knows about a declared domain. */
-  private record DomainInfo(PagingMode mode, int[] tables) {}
+  private record DomainInfo(String name, PagingMode mode, int[] tables) {}
 
   /** One pass over the lines, with the declarations seen so far. */
   private static final class Run {
@@ -430,7 +430,7 @@ public final class ScenarioParser {
           throw error("a privileged domain must be pv or pv32, not " + modeWord);
         }
       }
-      domains.put(name, new DomainInfo(mode, new int[1]));
+      domains.put(name, new DomainInfo(name, mode, new int[1]));
       domainIds.add(id);
       return new Scenario.CreateDomain(name, id, mode, privileged);
     }
@@ -697,7 +697,8 @@ public final class ScenarioParser {
     private String domain(Need need) {
       String name = name("a domain name");
       check(name, need);
-      return name;
+      // The declared name's instance: a million steps naming one domain share one String.
+      return domains.get(name).name();
     }
 
     private String vcpu(Need need) {
