@@ -269,19 +269,23 @@ final class DumpFile implements Closeable {
     }
   }
 
+  /** The least {@link #copyLimit}, whatever the budget: 1 GiB (zero pages cost no frame). */
+  static final long MIN_COPY_LIMIT = 1L << 30;
+
   /**
    * The most bytes all {@link #copyTo} calls of one dump may copy: the frame budget's bytes
-   * ({@code frameBudget * 4096}, 16 GiB by default). Zero bytes take no frame, but they take time
-   * to read: a sparse raw image of 2^52 bytes would be read for months. Also bounds ELF cores whose
-   * segments point at the same bytes many times.
+   * ({@code frameBudget * 4096}, 16 GiB by default), at least {@link #MIN_COPY_LIMIT}. Zero bytes
+   * take no frame, but they take time to read: a sparse raw image of 2^52 bytes would be read for
+   * months. Also bounds ELF cores whose segments point at the same bytes many times.
    *
    * @param memory the memory copied into
    * @return the bound in bytes
    */
   static long copyLimit(PhysicalMemory memory) {
     long budget = memory.frameBudget();
-    return budget > Long.MAX_VALUE >>> PhysicalMemory.PAGE_SHIFT
+    long bytes = budget > Long.MAX_VALUE >>> PhysicalMemory.PAGE_SHIFT
         ? Long.MAX_VALUE : budget << PhysicalMemory.PAGE_SHIFT;
+    return Math.max(bytes, MIN_COPY_LIMIT);
   }
 
   /**
@@ -303,8 +307,8 @@ final class DumpFile implements Closeable {
               + Long.toHexString(length)
               + " bytes would take the bytes read from this dump beyond 0x"
               + Long.toHexString(limit)
-              + " (expected: at most DumpOptions.frameBudget * 4096 bytes of segments or raw"
-              + " image; raise the budget for a larger guest)");
+              + " (expected: at most DumpOptions.frameBudget * 4096 bytes, and at least 1 GiB,"
+              + " of segments or raw image; raise the budget for a larger guest)");
     }
     copied += length;
     if (length > 0 && chunk == null) {
