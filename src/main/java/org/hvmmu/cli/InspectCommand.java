@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>With no PATH it reads {@code /sys/bus/pci/devices}; if that is absent or empty it says so on
  * stderr and shows the bundled sample dumps. A PATH that cannot be read is reported on stderr (one
- * line, no stack trace) and makes the exit code 1; the other PATHs are still shown.
+ * line, no stack trace) and makes the exit code 1; the other PATHs are still shown. So is each
+ * entry of a devices directory that cannot be read (its {@code config} unreadable, not a regular
+ * file, missing or malformed); the other entries are shown. Bounds: docs/robustness.md.
  *
  * <p>The JSON form is one object {@code {"devices": [...]}}; each device has exactly the keys
  * {@code address, vendorId, deviceId, headerType, bars, msix, warnings}; see {@link #json}.
@@ -115,6 +117,9 @@ final class InspectCommand implements Callable<Integer> {
         }
       } catch (DeviceSources.SourceException e) {
         // An empty devices directory: no PCI here (a container, say). Fall through to the samples.
+      } catch (UncheckedIOException | PciDumpParseException e) {
+        // The directory cannot be listed, or is one device's and unreadable: say so, one line.
+        err.println("hvmmu inspect: " + e.getMessage());
       }
       err.println(
           "hvmmu inspect: no PCI functions in "

@@ -121,6 +121,18 @@ class HostileInputFilesTest {
   }
 
   @Test
+  void anUnreadableDefaultDevicesDirectoryFallsBackToTheSamplesWithOneLine() throws IOException {
+    // The default directory is one device's directory whose config is a link to /dev/zero.
+    Path sys = Files.createDirectories(dir.resolve("0000:00:07.0"));
+    Files.createSymbolicLink(sys.resolve("config"), Path.of("/dev/zero"));
+    Run r = InspectCommandTest.run(sys, "inspect", "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().startsWith("hvmmu inspect: cannot read " + sys.resolve("config") + ": "
+        + NOT_REGULAR + "\nhvmmu inspect: no PCI functions in " + sys), r.err());
+    assertTrue(r.out().contains("\"deviceId\": \"10c9\""), r.out()); // the bundled 82576
+  }
+
+  @Test
   void pagetablesRefusesEach() throws IOException {
     for (Path p : new Path[] {Path.of("/dev/zero"), fifo, link, dir}) {
       Run r = InspectCommandTest.run("pagetables", "--cr3", "0x1000", p.toString());
