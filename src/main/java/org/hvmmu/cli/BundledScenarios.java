@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import org.hvmmu.host.script.Scenario;
+import org.hvmmu.internal.InputFiles;
 import org.hvmmu.host.script.ScenarioParser;
 import org.hvmmu.host.script.ScenarioRunner;
 
@@ -72,7 +73,8 @@ final class BundledScenarios {
         throw new UncheckedIOException("cannot read " + path,
             new java.io.FileNotFoundException("not on the class path"));
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return new String(InputFiles.readBytes(in, (int) InputFiles.MAX_TEXT_BYTES),
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + path, e);
     }

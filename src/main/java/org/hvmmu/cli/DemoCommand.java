@@ -1,6 +1,9 @@
 package org.hvmmu.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +29,7 @@ import org.hvmmu.host.script.ScenarioResult;
 import org.hvmmu.host.script.ScenarioRunner;
 import org.hvmmu.host.script.ScenarioWriter;
 import org.hvmmu.host.script.StepOutcome;
+import org.hvmmu.internal.InputFiles;
 import org.hvmmu.pci.msix.MsixRegion;
 import org.hvmmu.rangeset.RangeSet;
 import picocli.CommandLine.Command;
@@ -87,13 +91,17 @@ final class DemoCommand implements Callable<Integer> {
         loader = BundledScenarios.CLASS_PATH;
       } else {
         scenario = ScenarioParser.read(file);
-        text = java.nio.file.Files.readString(file);
+        text = new String(InputFiles.readBytes(file, (int) ScenarioParser.MAX_SCRIPT_BYTES),
+            StandardCharsets.UTF_8);
         loader = ScenarioRunner.FILES;
       }
     } catch (ScenarioException e) {
       err.println(e.getMessage());
       return 2;
-    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+    } catch (IOException e) {
+      err.println(file + ": cannot read: " + InputFiles.why(e));
+      return 2;
+    } catch (UncheckedIOException e) {
       err.println(file + ": cannot read: " + e.getMessage());
       return 2;
     }

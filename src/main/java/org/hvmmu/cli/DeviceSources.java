@@ -1,7 +1,10 @@
 package org.hvmmu.cli;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Reader;
+import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -9,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.hvmmu.internal.InputFiles;
 import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciAddress;
 import org.hvmmu.pci.PciDevice;
@@ -35,20 +39,25 @@ final class DeviceSources {
   }
 
   /**
-   * Reads the devices a path names.
+   * Reads the devices a path names. Every file is checked to be a regular file (after following
+   * links) and read with a bound: a text dump at most {@link LspciDumpReader#MAX_FILE_BYTES} bytes,
+   * a line at a time, a {@code config} file at most 4096 bytes.
    *
    * @param path a dump file, a {@code config} file, a device directory or a devices directory
-   * @return the devices, at least one
+   * @param problems receives one message per entry of a devices directory that cannot be read
+   *     (the other entries are still read)
+   * @return the devices; empty only if every entry of a devices directory is in {@code problems}
    * @throws SourceException if the path names nothing readable as devices
    * @throws org.hvmmu.pci.PciDumpParseException if a file is malformed
-   * @throws UncheckedIOException if a file cannot be read
+   * @throws UncheckedIOException if a file cannot be read, is not a regular file or is too large;
+   *     the message says which file and why, in words
    */
-  static List<PciDevice> read(Path path) {
+  static List<PciDevice> read(Path path, List<String> problems) {
     if (!Files.exists(path)) {
       throw new SourceException(path + ": no such file or directory");
     }
     if (Files.isDirectory(path)) {
-      if (Files.isRegularFile(path.resolve("config"))) {
+      if (Files.exists(path.resolve("config"))) {
         return List.of(SysfsReader.readDevice(path));
       }
       if (!hasDeviceEntries(path)) {
@@ -57,41 +66,53 @@ final class DeviceSources {
                 + ": neither a PCI device directory (holding a config file) nor a devices directory"
                 + " (holding entries named like 0000:00:03.0)");
       }
-      return SysfsReader.readDevices(path);
+      SysfsReader.DevicesRead read = SysfsReader.readDevicesReporting(path);
+      problems.addAll(read.problems());
+      return read.devices();
     }
-    if (!Files.isRegularFile(path)) {
-      throw new SourceException(path + ": not a regular file or directory");
-    }
-    byte[] bytes;
     try {
-      bytes = Files.readAllBytes(path);
+      InputFiles.requireRegular(path, LspciDumpReader.MAX_FILE_BYTES);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + path, e);
+      throw new SourceException(path + ": " + InputFiles.why(e)
+          + " (expected: a regular file or a directory)");
     }
-    if (isBinaryConfig(path, bytes)) {
-      Path parent = path.toAbsolutePath().getParent();
-      Path dirName = parent == null ? null : parent.getFileName();
-      if (dirName != null && PciAddress.isAddress(dirName.toString())) {
-        return List.of(SysfsReader.readDevice(parent));
-      }
-      return List.of(new PciDevice(new PciAddress(0, 0, 0, 0), SysfsReader.readConfig(path),
-          path.toString()));
-    }
-    List<PciDevice> devices =
-        LspciDumpReader.parse(path.toString(), new String(bytes, StandardCharsets.UTF_8));
-    if (devices.isEmpty()) {
-      throw new SourceException(
-          path + ": no device hex dump found (expected lspci -x, -xxx or -xxxx output)");
-    }
-    return devices;
-  }
-
-  /** A sysfs config file is binary: named {@code config}, or holding a NUL byte. */
-  private static boolean isBinaryConfig(Path path, byte[] bytes) {
     Path name = path.getFileName();
     if (name != null && name.toString().equals("config")) {
-      return true;
+      return List.of(config(path));
     }
+    // A text dump is read a line at a time; a sysfs config copied under another name is binary:
+    // it holds a NUL byte in its 4096 bytes.
+    try (InputStream in = Files.newInputStream(path)) {
+      byte[] head = in.readNBytes(SysfsReader.MAX_CONFIG_BYTES + 1);
+      if (head.length <= SysfsReader.MAX_CONFIG_BYTES && hasNul(head)) {
+        return List.of(config(path));
+      }
+      Reader text = InputFiles.text(
+          new SequenceInputStream(new ByteArrayInputStream(head), in),
+          LspciDumpReader.MAX_FILE_BYTES);
+      List<PciDevice> devices = LspciDumpReader.read(path.toString(), text);
+      if (devices.isEmpty()) {
+        throw new SourceException(
+            path + ": no device hex dump found (expected lspci -x, -xxx or -xxxx output)");
+      }
+      return devices;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path + ": " + InputFiles.why(e), e);
+    }
+  }
+
+  /** A binary config file: in its device's sysfs directory if there is one. */
+  private static PciDevice config(Path path) {
+    Path parent = path.toAbsolutePath().getParent();
+    Path dirName = parent == null ? null : parent.getFileName();
+    if (dirName != null && PciAddress.isAddress(dirName.toString())) {
+      return SysfsReader.readDevice(parent);
+    }
+    return new PciDevice(new PciAddress(0, 0, 0, 0), SysfsReader.readConfig(path),
+        path.toString());
+  }
+
+  private static boolean hasNul(byte[] bytes) {
     for (byte b : bytes) {
       if (b == 0) {
         return true;
@@ -110,7 +131,7 @@ final class DeviceSources {
       }
       return false;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
+      throw new UncheckedIOException("cannot list " + dir + ": " + InputFiles.why(e), e);
     }
   }
 
@@ -134,7 +155,8 @@ final class DeviceSources {
       if (in == null) {
         throw new IllegalStateException("bundled sample " + SAMPLES + name + " is missing");
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return new String(InputFiles.readBytes(in, (int) LspciDumpReader.MAX_FILE_BYTES),
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read bundled sample " + name, e);
     }

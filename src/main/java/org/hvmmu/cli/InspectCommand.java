@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>With no PATH it reads {@code /sys/bus/pci/devices}; if that is absent or empty it says so on
  * stderr and shows the bundled sample dumps. A PATH that cannot be read is reported on stderr (one
- * line, no stack trace) and makes the exit code 1; the other PATHs are still shown.
+ * line, no stack trace) and makes the exit code 1; the other PATHs are still shown. So is each
+ * entry of a devices directory that cannot be read (its {@code config} unreadable, not a regular
+ * file, missing or malformed); the other entries are shown. Bounds: docs/robustness.md.
  *
  * <p>The JSON form is one object {@code {"devices": [...]}}; each device has exactly the keys
  * {@code address, vendorId, deviceId, headerType, bars, msix, warnings}; see {@link #json}.
@@ -73,13 +75,16 @@ final class InspectCommand implements Callable<Integer> {
       devices.addAll(defaultDevices(err));
     } else {
       for (Path path : paths) {
+        List<String> problems = new ArrayList<>();
         try {
-          devices.addAll(DeviceSources.read(path));
-        } catch (DeviceSources.SourceException | PciDumpParseException e) {
-          err.println("hvmmu inspect: " + e.getMessage());
-          exit = 1;
-        } catch (UncheckedIOException e) {
-          err.println("hvmmu inspect: " + e.getMessage() + ": " + e.getCause().getMessage());
+          devices.addAll(DeviceSources.read(path, problems));
+        } catch (DeviceSources.SourceException | PciDumpParseException
+            | UncheckedIOException e) {
+          // The readers' messages name the file and say why in words: one line each.
+          problems.add(e.getMessage());
+        }
+        for (String problem : problems) {
+          err.println("hvmmu inspect: " + problem);
           exit = 1;
         }
       }
@@ -102,12 +107,19 @@ final class InspectCommand implements Callable<Integer> {
   private List<PciDevice> defaultDevices(PrintWriter err) {
     if (Files.isDirectory(defaultDevicesDir)) {
       try {
-        List<PciDevice> devices = DeviceSources.read(defaultDevicesDir);
+        List<String> problems = new ArrayList<>();
+        List<PciDevice> devices = DeviceSources.read(defaultDevicesDir, problems);
+        for (String problem : problems) {
+          err.println("hvmmu inspect: " + problem);
+        }
         if (!devices.isEmpty()) {
           return devices;
         }
       } catch (DeviceSources.SourceException e) {
         // An empty devices directory: no PCI here (a container, say). Fall through to the samples.
+      } catch (UncheckedIOException | PciDumpParseException e) {
+        // The directory cannot be listed, or is one device's and unreadable: say so, one line.
+        err.println("hvmmu inspect: " + e.getMessage());
       }
       err.println(
           "hvmmu inspect: no PCI functions in "

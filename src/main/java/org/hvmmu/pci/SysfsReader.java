@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.hvmmu.internal.InputFiles;
 
 /**
  * Reads PCI functions from Linux sysfs: the binary {@code config} file of one function, its {@code
@@ -40,16 +41,24 @@ public final class SysfsReader {
           .thenComparingInt(PciAddress::device)
           .thenComparingInt(PciAddress::function);
 
+  /** The most bytes of a {@code config} file: 4096, an extended configuration space. */
+  public static final int MAX_CONFIG_BYTES = ConfigSpace.EXTENDED_SIZE;
+
+  /** The most bytes of a {@code resource} file: 16 KiB (Linux writes 17 lines of 57 bytes). */
+  public static final int MAX_RESOURCE_BYTES = 16 << 10;
+
   /**
-   * Reads a binary {@code config} file.
+   * Reads a binary {@code config} file; at most {@link #MAX_CONFIG_BYTES} + 1 bytes are read.
    *
-   * @param configFile the file
+   * @param configFile the file; a regular file after following links (sysfs attributes are)
    * @return its configuration space
    * @throws PciDumpParseException if its size is not 64, 128, 256 or 4096 bytes
-   * @throws UncheckedIOException if it cannot be read
+   * @throws UncheckedIOException if it cannot be read, is not a regular file or is larger than
+   *     4096 bytes; the message is {@code "cannot read FILE: WHY"}, WHY in words ("permission
+   *     denied", "not a regular file ...", "larger than 0x1000 bytes")
    */
   public static ConfigSpace readConfig(Path configFile) {
-    byte[] bytes = readBytes(configFile);
+    byte[] bytes = readBytes(configFile, MAX_CONFIG_BYTES);
     if (!ConfigSpace.isValidSize(bytes.length)) {
       throw new PciDumpParseException(
           configFile.toString(),
@@ -67,10 +76,12 @@ public final class SysfsReader {
    * @param resourceFile the file
    * @return six sizes in bytes, 0 where unknown (a line of zeros, or fewer than six lines)
    * @throws PciDumpParseException if a line is not three hex numbers or has its end below its start
-   * @throws UncheckedIOException if it cannot be read
+   * @throws UncheckedIOException if it cannot be read, is not a regular file or is larger than
+   *     {@link #MAX_RESOURCE_BYTES}
    */
   public static long[] readResourceSizes(Path resourceFile) {
-    String text = new String(readBytes(resourceFile), StandardCharsets.UTF_8);
+    String text =
+        new String(readBytes(resourceFile, MAX_RESOURCE_BYTES), StandardCharsets.UTF_8);
     return parseResourceSizes(resourceFile.toString(), text);
   }
 
@@ -162,6 +173,16 @@ public final class SysfsReader {
    * @throws UncheckedIOException if the directory or a {@code config} file cannot be read
    */
   public static List<PciDevice> readDevices(Path devicesDir) {
+    List<Path> dirs = deviceDirs(devicesDir);
+    List<PciDevice> devices = new ArrayList<>(dirs.size());
+    for (Path dir : dirs) {
+      devices.add(readDevice(dir));
+    }
+    return List.copyOf(devices);
+  }
+
+  /** The entries of a devices directory named like addresses, in address order. */
+  private static List<Path> deviceDirs(Path devicesDir) {
     List<Path> dirs = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(devicesDir)) {
       for (Path entry : entries) {
@@ -171,23 +192,62 @@ public final class SysfsReader {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + devicesDir, e);
+      throw new UncheckedIOException("cannot list " + devicesDir + ": " + InputFiles.why(e), e);
     }
     dirs.sort(
         Comparator.comparing(
             (Path p) -> PciAddress.parse(String.valueOf(p.getFileName())), ADDRESS_ORDER));
-    List<PciDevice> devices = new ArrayList<>(dirs.size());
-    for (Path dir : dirs) {
-      devices.add(readDevice(dir));
-    }
-    return List.copyOf(devices);
+    return dirs;
   }
 
-  private static byte[] readBytes(Path file) {
+  /**
+   * What {@link #readDevicesReporting} found: the functions read, and one message per entry that
+   * could not be read.
+   *
+   * @param devices the functions read, ordered by address
+   * @param problems for each entry that could not be read, in address order, one line {@code
+   *     "cannot read DIR/config: permission denied"} or the {@link PciDumpParseException}'s message
+   */
+  public record DevicesRead(List<PciDevice> devices, List<String> problems) {
+    /**
+     * Copies the lists.
+     *
+     * @param devices the functions read
+     * @param problems the messages
+     */
+    public DevicesRead {
+      devices = List.copyOf(devices);
+      problems = List.copyOf(problems);
+    }
+  }
+
+  /**
+   * Reads every function of a devices directory like {@link #readDevices}, but an entry that cannot
+   * be read (a {@code config} without permission, missing, not a regular file, malformed) is
+   * reported and skipped instead of failing the whole directory.
+   *
+   * @param devicesDir usually {@link #DEFAULT_DEVICES_DIR}
+   * @return the devices read and the problems
+   * @throws UncheckedIOException if the directory itself cannot be listed
+   */
+  public static DevicesRead readDevicesReporting(Path devicesDir) {
+    List<PciDevice> devices = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    for (Path dir : deviceDirs(devicesDir)) {
+      try {
+        devices.add(readDevice(dir));
+      } catch (UncheckedIOException | PciDumpParseException e) {
+        problems.add(e.getMessage());
+      }
+    }
+    return new DevicesRead(devices, problems);
+  }
+
+  private static byte[] readBytes(Path file, int max) {
     try {
-      return Files.readAllBytes(file);
+      return InputFiles.readBytes(file, max);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read " + file + ": " + InputFiles.why(e), e);
     }
   }
 }

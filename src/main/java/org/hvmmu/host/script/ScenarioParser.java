@@ -1,10 +1,12 @@
 package org.hvmmu.host.script;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -15,6 +17,8 @@ import java.util.Set;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.PolicyName;
+import org.hvmmu.internal.InputFiles;
+import org.hvmmu.internal.LineReader;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.p2m.P2mType;
@@ -53,27 +57,32 @@ public final class ScenarioParser {
   /** Longest token quoted back in an error message; longer ones are cut. */
   private static final int QUOTE_LIMIT = 40;
 
+  /** The largest script file read, in bytes (64 MiB, a million lines and more). */
+  public static final long MAX_SCRIPT_BYTES = InputFiles.MAX_TEXT_BYTES;
+
+  /** The longest script line, in characters; a longer one is a {@link ScenarioException}. */
+  public static final int MAX_LINE_CHARS = InputFiles.MAX_LINE_CHARS;
+
   /**
-   * Reads a script file; relative dump paths resolve against the file's directory.
+   * Reads a script file, a line at a time; relative dump paths resolve against the file's
+   * directory.
    *
-   * @param file the script
+   * @param file the script: a regular file (after following links) of at most {@link
+   *     #MAX_SCRIPT_BYTES} bytes
    * @return the scenario, whose source is {@code file} as given
-   * @throws ScenarioException if the file cannot be read (with {@link ScenarioException#NO_LINE})
-   *     or the script is wrong
+   * @throws ScenarioException if the file cannot be read, is not a regular file or is too large
+   *     (with {@link ScenarioException#NO_LINE}, {@code "FILE: cannot read: WHY"}), or the script
+   *     is wrong, or a line is longer than {@link #MAX_LINE_CHARS}
    */
   public static Scenario read(Path file) {
-    String text;
-    try {
-      text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
-          : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-          : Files.isDirectory(file) ? "is a directory" : String.valueOf(e.getMessage());
-      throw new ScenarioException(file.toString(), ScenarioException.NO_LINE,
-          "cannot read: " + why, e);
-    }
     Path parent = file.toAbsolutePath().getParent();
-    return parse(file.toString(), parent == null ? Path.of("") : parent, text);
+    Path directory = parent == null ? Path.of("") : parent;
+    try (Reader in = InputFiles.openText(file, MAX_SCRIPT_BYTES)) {
+      return new Scenario(file.toString(), directory, new Run(file.toString(), in).run());
+    } catch (IOException e) {
+      throw new ScenarioException(file.toString(), ScenarioException.NO_LINE,
+          "cannot read: " + InputFiles.why(e), e);
+    }
   }
 
   /**
@@ -98,16 +107,20 @@ public final class ScenarioParser {
    * @throws ScenarioException if the script is wrong
    */
   public static Scenario parse(String source, Path directory, String text) {
-    return new Scenario(source, directory, new Run(source, text).run());
+    try {
+      return new Scenario(source, directory, new Run(source, new StringReader(text)).run());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read a string", e); // a StringReader does not fail
+    }
   }
 
   /** What the parser knows about a declared domain. */
-  private record DomainInfo(PagingMode mode, int[] tables) {}
+  private record DomainInfo(String name, PagingMode mode, int[] tables) {}
 
   /** One pass over the lines, with the declarations seen so far. */
   private static final class Run {
     private final String source;
-    private final String[] lines;
+    private final LineReader lines;
     private final List<Scenario.Step> steps = new ArrayList<>();
     private final Map<String, DomainInfo> domains = new HashMap<>();
     private final Set<Integer> domainIds = new HashSet<>();
@@ -120,15 +133,26 @@ public final class ScenarioParser {
     private List<String> tokens;
     private int next;
 
-    Run(String source, String text) {
+    Run(String source, Reader text) {
       this.source = source;
-      this.lines = text.split("\r\n|\r|\n", -1);
+      this.lines = new LineReader(text, MAX_LINE_CHARS);
     }
 
-    List<Scenario.Step> run() {
-      for (int i = 0; i < lines.length; i++) {
-        line = i + 1;
-        tokens = tokenize(stripComment(lines[i]));
+    /** The next line, {@code line} its number; null after the last. */
+    private String nextLine() throws IOException {
+      try {
+        String text = lines.next();
+        line = lines.number();
+        return text;
+      } catch (LineReader.LineTooLongException e) {
+        line = e.line();
+        throw error(e.getMessage());
+      }
+    }
+
+    List<Scenario.Step> run() throws IOException {
+      for (String text = nextLine(); text != null; text = nextLine()) {
+        tokens = tokenize(stripComment(text));
         next = 0;
         if (tokens.isEmpty()) {
           continue;
@@ -141,8 +165,7 @@ public final class ScenarioParser {
           throw error(e.getMessage());
         }
         if (c instanceof Scenario.DeviceHex hex) {
-          i = line - 1; // the block's lines were consumed
-          devices.add(hex.name());
+          devices.add(hex.name()); // the block's lines were consumed
         }
         if (!c.isExpect() && !(c instanceof Scenario.PrintRanges)
             && !(c instanceof Scenario.PrintInvariants)) {
@@ -162,7 +185,7 @@ public final class ScenarioParser {
 
     // ---- commands ---------------------------------------------------------------------------
 
-    private Command command() {
+    private Command command() throws IOException {
       String verb = word("a command");
       Command c = switch (verb) {
         case "host" -> host();
@@ -296,7 +319,7 @@ public final class ScenarioParser {
       return new Scenario.HostConfig(frames, policy, tlb);
     }
 
-    private Command device() {
+    private Command device() throws IOException {
       String name = name("a device name");
       if (devices.contains(name)) {
         throw error("device '" + name + "' is already declared");
@@ -322,58 +345,61 @@ public final class ScenarioParser {
       }
     }
 
-    /** Reads the block after {@code device NAME hex} up to {@code end}; leaves {@code line} on it. */
-    private Command hexBlock(String name) {
+    /**
+     * Reads the block after {@code device NAME hex} up to {@code end}, from the line reader; leaves
+     * {@code line} on {@code end}. The dump reader gets the block's lines with their script line
+     * numbers, so that its errors name script lines.
+     */
+    private Command hexBlock(String name) throws IOException {
       int deviceLine = line;
       List<String> block = new ArrayList<>();
-      List<Integer> at = new ArrayList<>();
-      int end = -1;
-      for (int i = deviceLine; i < lines.length; i++) {
-        String content = stripComment(lines[i]).strip();
+      List<String> read = new ArrayList<>();
+      int[] at = new int[16];
+      boolean ended = false;
+      for (String text = nextLine(); text != null; text = nextLine()) {
+        String content = stripComment(text).strip();
         if (content.equals("end")) {
-          end = i + 1;
+          ended = true;
           break;
         }
         if (!content.isEmpty()) {
+          if (block.isEmpty() && isRow(content)) {
+            read.add(DEFAULT_HEADER);
+            at = append(at, read.size() - 1, deviceLine);
+          }
           block.add(content);
-          at.add(i + 1);
+          read.add(content);
+          at = append(at, read.size() - 1, line);
         }
       }
-      if (end < 0) {
+      if (!ended) {
+        line = deviceLine;
         throw error("device " + name + " hex: missing 'end'");
       }
+      int end = line;
       if (block.isEmpty()) {
+        line = deviceLine;
         throw error("device " + name + " hex: no lines before 'end'");
-      }
-      // Give the reader the block at its own line numbers, so that its errors name script lines.
-      StringBuilder text = new StringBuilder();
-      int written = 1;
-      boolean defaultHeader = isRow(block.get(0));
-      for (int k = 0; k < block.size(); k++) {
-        int target = at.get(k);
-        while (written < target) {
-          if (written == deviceLine && defaultHeader) {
-            text.append(DEFAULT_HEADER);
-          }
-          text.append('\n');
-          written++;
-        }
-        text.append(block.get(k)).append('\n');
-        written++;
       }
       List<PciDevice> parsed;
       try {
-        parsed = LspciDumpReader.parse(source, text.toString());
+        parsed = LspciDumpReader.parseLines(source, read, Arrays.copyOf(at, read.size()), end);
       } catch (PciDumpParseException e) {
         line = e.line() == PciDumpParseException.NO_LINE ? deviceLine : e.line();
         throw error("device " + name + ": " + readerReason(e));
       }
-      line = end;
       if (parsed.size() != 1) {
         line = deviceLine;
         throw error("device " + name + " hex: expected one device, found " + parsed.size());
       }
+      line = end;
       return new Scenario.DeviceHex(name, block);
+    }
+
+    private static int[] append(int[] at, int index, int value) {
+      int[] out = index < at.length ? at : Arrays.copyOf(at, at.length * 2);
+      out[index] = value;
+      return out;
     }
 
     private Command domain() {
@@ -404,7 +430,7 @@ public final class ScenarioParser {
           throw error("a privileged domain must be pv or pv32, not " + modeWord);
         }
       }
-      domains.put(name, new DomainInfo(mode, new int[1]));
+      domains.put(name, new DomainInfo(name, mode, new int[1]));
       domainIds.add(id);
       return new Scenario.CreateDomain(name, id, mode, privileged);
     }
@@ -671,7 +697,8 @@ public final class ScenarioParser {
     private String domain(Need need) {
       String name = name("a domain name");
       check(name, need);
-      return name;
+      // The declared name's instance: a million steps naming one domain share one String.
+      return domains.get(name).name();
     }
 
     private String vcpu(Need need) {

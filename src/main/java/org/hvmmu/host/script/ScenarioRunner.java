@@ -3,7 +3,6 @@ package org.hvmmu.host.script;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +25,7 @@ import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
+import org.hvmmu.internal.InputFiles;
 import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
@@ -71,13 +71,18 @@ public final class ScenarioRunner {
     String load(Scenario scenario, String path);
   }
 
-  /** Reads paths relative to the scenario's directory (absolute paths as they are). */
+  /**
+   * Reads paths relative to the scenario's directory (absolute paths as they are): regular files
+   * (after following links) of at most {@link LspciDumpReader#MAX_FILE_BYTES} bytes; anything else
+   * is an {@link UncheckedIOException} {@code "cannot read FILE: WHY"}.
+   */
   public static final DumpLoader FILES = (scenario, path) -> {
     Path file = scenario.directory().resolve(path);
     try {
-      return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+      return new String(InputFiles.readBytes(file, (int) LspciDumpReader.MAX_FILE_BYTES),
+          StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read " + file + ": " + InputFiles.why(e), e);
     }
   };
 
@@ -218,6 +223,8 @@ public final class ScenarioRunner {
         } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException
             | UncheckedIOException | HypervisorBugException e) {
           String why = e instanceof UncheckedIOException u && u.getCause() != null
+              && !(u.getCause() instanceof InputFiles.RefusedException)
+              && !e.getMessage().endsWith(InputFiles.why(u.getCause()))
               ? e.getMessage() + ": " + u.getCause().getMessage() : e.getMessage();
           if (e instanceof HypervisorBugException) {
             why = "Xen would BUG(): " + why;

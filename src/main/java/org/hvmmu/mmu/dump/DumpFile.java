@@ -46,6 +46,9 @@ final class DumpFile implements Closeable {
   /** The buffer of {@link #copyTo}, allocated on first use. */
   private byte[] chunk;
 
+  /** The bytes {@link #copyTo} has copied so far, against {@link #copyLimit}. */
+  private long copied;
+
   private DumpFile(String path, String name, boolean compressed, FileChannel channel, long size) {
     this.path = path;
     this.name = name;
@@ -266,15 +269,48 @@ final class DumpFile implements Closeable {
     }
   }
 
+  /** The least {@link #copyLimit}, whatever the budget: 1 GiB (zero pages cost no frame). */
+  static final long MIN_COPY_LIMIT = 1L << 30;
+
+  /**
+   * The most bytes all {@link #copyTo} calls of one dump may copy: the frame budget's bytes
+   * ({@code frameBudget * 4096}, 16 GiB by default), at least {@link #MIN_COPY_LIMIT}. Zero bytes
+   * take no frame, but they take time to read: a sparse raw image of 2^52 bytes would be read for
+   * months. Also bounds ELF cores whose segments point at the same bytes many times.
+   *
+   * @param memory the memory copied into
+   * @return the bound in bytes
+   */
+  static long copyLimit(PhysicalMemory memory) {
+    long budget = memory.frameBudget();
+    long bytes = budget > Long.MAX_VALUE >>> PhysicalMemory.PAGE_SHIFT
+        ? Long.MAX_VALUE : budget << PhysicalMemory.PAGE_SHIFT;
+    return Math.max(bytes, MIN_COPY_LIMIT);
+  }
+
   /**
    * Copies {@code length} bytes at {@code offset} to physical address {@code pa}, in chunks of
    * {@link #CHUNK} bytes, so that a segment of any size costs one chunk of heap.
    *
    * @param what what the bytes are, for messages
-   * @throws DumpFormatException if the file ends first, cannot be read, or the memory's frame
-   *     budget is used up
+   * @throws DumpFormatException if the file ends first, cannot be read, the memory's frame
+   *     budget is used up, or the copies of this file would exceed {@link #copyLimit}
    */
   void copyTo(PhysicalMemory memory, long offset, long pa, long length, String what) {
+    long limit = copyLimit(memory);
+    if (Long.compareUnsigned(length, limit - copied) > 0) {
+      throw new DumpFormatException(
+          name,
+          offset,
+          what
+              + " of 0x"
+              + Long.toHexString(length)
+              + " bytes would take the bytes read from this dump beyond 0x"
+              + Long.toHexString(limit)
+              + " (expected: at most DumpOptions.frameBudget * 4096 bytes, and at least 1 GiB,"
+              + " of segments or raw image; raise the budget for a larger guest)");
+    }
+    copied += length;
     if (length > 0 && chunk == null) {
       chunk = new byte[CHUNK];
     }
