@@ -90,6 +90,12 @@ final class Devices {
   /** See {@link Host#assignDevice}. */
   int assign(HostDevice dev, GuestDomain d) {
     long[] bars = dev.barFrames();
+    for (int i = 0; i < bars.length; i += 2) {
+      int refused = host.checkIomemRange(d, bars[i], bars[i + 1]);
+      if (refused != 0) {
+        return refused; // before any change
+      }
+    }
     int rc = 0;
     for (int i = 0; i < bars.length && rc == 0; i += 2) {
       rc = host.grantIomem(d, bars[i], bars[i + 1]);

@@ -207,7 +207,9 @@ final class P2mPaging {
     }
     synchronized (d) {
       P2mEntry e = d.lookup;
-      if (!d.p2m().getEntry(gpa >>> 12, e) || e.mfn() == P2mEntry.INVALID_MFN) {
+      long gfn = gpa >>> 12;
+      if (gfn >= RadixP2m.GFN_LIMIT || !d.p2m().getEntry(gfn, e)
+          || e.mfn() == P2mEntry.INVALID_MFN) { // beyond the p2m: not mapped
         return -1;
       }
       return (e.mfn() << 12) | (gpa & 0xFFF);

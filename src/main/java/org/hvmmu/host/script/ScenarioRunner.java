@@ -26,6 +26,7 @@ import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
+import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
@@ -593,7 +594,7 @@ public final class ScenarioRunner {
     }
 
     private String p2mEntry(GuestDomain d, long gfn) {
-      if (!d.p2m().getEntry(gfn, lookup)) {
+      if (Long.compareUnsigned(gfn, RadixP2m.GFN_LIMIT) >= 0 || !d.p2m().getEntry(gfn, lookup)) {
         return "gfn " + ScenarioWriter.hex(gfn) + " not mapped";
       }
       boolean w = d.p2m().isWritable(lookup.entry());
@@ -636,7 +637,8 @@ public final class ScenarioRunner {
         GuestDomain d = domain(step, c.domain());
         String expected = c.domain() + " p2m gfn " + ScenarioWriter.hex(c.gfn()) + " "
             + (c.writable() ? "writable" : "read-only");
-        boolean mapped = d.p2m().getEntry(c.gfn(), lookup);
+        boolean mapped = Long.compareUnsigned(c.gfn(), RadixP2m.GFN_LIMIT) < 0
+            && d.p2m().getEntry(c.gfn(), lookup); // beyond the p2m: not mapped
         boolean writable = mapped && d.p2m().isWritable(lookup.entry());
         if (writable == c.writable()) {
           return new String[] {expected};
