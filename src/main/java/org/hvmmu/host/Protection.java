@@ -85,7 +85,7 @@ final class Protection {
   private void revoke(long first, long last) {
     GuestDomain[] live = host.liveDomains();
     for (GuestDomain d : live) {
-      if (d.hasP2m() && d.mmioSuperpages().length != 0) {
+      if (d.hasP2m() && d.hasMmioSuperpages()) {
         host.p2mPaging().splitMmioSuperpages(d, first, last);
       }
     }

@@ -98,6 +98,17 @@ final class ReverseMap {
     return false;
   }
 
+  /** Whether the record is there. */
+  synchronized boolean contains(long mfn, int domain, MappingKind kind, long where, int slot) {
+    int bucket = bucket(mfn, false);
+    for (int n = bucket < 0 ? -1 : heads[bucket]; n >= 0; n = next[n]) {
+      if (same(n, domain, kind, where, slot)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Visits every record of frames {@code first} to {@code last} (inclusive), in a snapshot taken
    * first, so that the visitor may add and remove records.

@@ -10,12 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.List;
 import org.hvmmu.host.script.Failure;
-import org.hvmmu.pci.ConfigBuilder;
-import org.hvmmu.pci.PciAddress;
-import org.hvmmu.pci.PciDevice;
 import org.hvmmu.host.script.ScenarioParser;
 import org.hvmmu.host.script.ScenarioResult;
 import org.hvmmu.host.script.ScenarioRunner;
+import org.hvmmu.p2m.P2mEntry;
+import org.hvmmu.pci.ConfigBuilder;
+import org.hvmmu.pci.PciAddress;
+import org.hvmmu.pci.PciDevice;
+import org.hvmmu.x86.CpuFeatures;
 import org.hvmmu.xen.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -180,5 +182,47 @@ class HostInputBoundsTest {
     assertFalse(hvm.mmuView().iomemCaps().containsSingleton(0xfe000));
     assertEquals(0, hvm.mmuView().assignedDeviceCount());
     assertEquals(List.of(), HostInvariants.check(host));
+  }
+
+  /**
+   * A 1-GByte mmio_direct leaf, then frames inside it protected: splitting it derived read-only
+   * 2-MByte children, which Xen's EPT code asserts against (HypervisorBugException); hardened now
+   * removes the leaf and maps its pages anew as 4-KByte leaves.
+   */
+  @Test
+  void protectingFramesInsideAGigabyteGrantShouldRevokeThemPageByPage() {
+    String script = String.join("\n",
+        "domain g 1 hvm-ept",
+        "iomem g 0x40000-0x7ffff",
+        "protect r 0x40000-0x401ff",
+        "expect read-only g p2m 0x40000",
+        "expect read-only g p2m 0x401ff",
+        "expect writable g p2m 0x40200",
+        "expect writable g p2m 0x7ffff",
+        "expect invariants hold");
+    ScenarioResult r = assertTimeoutPreemptively(ofSeconds(30), () -> run(Policy.HARDENED, script));
+    assertEquals(List.of(), failedLines(r));
+  }
+
+  /**
+   * The largest grant a translated domain can have (every frame below 2^34: 65,536 1-GByte leaves),
+   * then every frame protected, in a p2m of 256 table pages: the leaves cannot all be re-mapped as
+   * 4-KByte ones; what cannot be is left unmapped, not writable, and the work stops at the p2m's
+   * capacity instead of visiting 2^34 pages.
+   */
+  @Test
+  void protectingAllOfTheLargestGrantShouldEndWithNoWritableReadOnlyFrame() {
+    Host host = new Host(0x1000, Policy.HARDENED, CpuFeatures.ALL, 256);
+    GuestDomain g = host.createDomain(1, PagingMode.HVM_EPT, false);
+    assertTimeoutPreemptively(ofSeconds(30), () -> {
+      assertEquals(0, host.grantIomem(g, 0, (1L << 34) - 1));
+      assertEquals(0, host.protect("r", 0, -1));
+    });
+    assertEquals(List.of(), HostInvariants.check(host));
+    P2mEntry e = new P2mEntry();
+    for (long gfn : new long[] {0, 1, 0x3ffff, 0x40000, (1L << 34) - 1}) {
+      assertFalse(g.p2m().getEntry(gfn, e) && g.p2m().isWritable(e.entry()),
+          "gfn 0x" + Long.toHexString(gfn));
+    }
   }
 }
