@@ -288,12 +288,17 @@ public final class Host {
    * @param d the domain
    * @param first the first frame
    * @param last the last frame
-   * @return 0, or the p2m's negated errno (the frames stay assigned)
+   * @return 0, {@code -EINVAL} with nothing changed if a frame of the range is in {@code
+   *     mmio_ro_ranges} (RAM is never read-only MMIO; see {@link #protect}), or the p2m's negated
+   *     errno (the frames stay assigned)
    */
   public int giveRam(GuestDomain d, long first, long last) {
     requireAlive(d);
     config.lock();
     try {
+      if (Long.compareUnsigned(first, last) <= 0 && mmioRoRanges.overlapsRange(first, last)) {
+        return -Errno.EINVAL;
+      }
       frames().assignRange(first, last, d.id());
       d.addRamFrames(last - first + 1);
       int rc = 0;
@@ -676,10 +681,16 @@ public final class Host {
    * [first, last]}: they join {@code mmio_ro_ranges}, then existing mappings are handled as the
    * policy says.
    *
+   * <p>Any unsigned 64-bit range is accepted, at a cost bounded by the mappings it holds and the
+   * frame table, not by its length. {@code mmio_ro_ranges} is for MMIO (Xen adds no RAM to it, and
+   * a RAM mapping does not consult it): a range that holds a frame given to a domain as RAM, or
+   * whose first frame is above its last (unsigned), gives {@code -EINVAL} with nothing changed.
+   *
    * @param registrant a name; the same name is the same registrant
    * @param first the first frame
    * @param last the last frame
-   * @return 0 or the range set's negated errno ({@code -ENOMEM} at its limit)
+   * @return 0, {@code -EINVAL} (see above), or the range set's negated errno ({@code -ENOMEM} at
+   *     its limit)
    */
   public int protect(String registrant, long first, long last) {
     config.lock();

@@ -225,4 +225,33 @@ class HostInputBoundsTest {
           "gfn 0x" + Long.toHexString(gfn));
     }
   }
+
+  /**
+   * mmio_ro_ranges is for MMIO: a RAM mapping never consults it, so a protection holding RAM could
+   * not be kept (found by the edge ranges: protect 0-0xffffffff left every guest's RAM "read-only
+   * MMIO" and writable). Such a range, and RAM given inside protected frames, are refused.
+   */
+  @Test
+  void protectingRamShouldBeRefusedWithNothingChanged() {
+    String script = String.join("\n",
+        "domain g 1 hvm-ept",
+        "ram g 0x100-0x1ff",
+        "protect r 0-0xffffffff",
+        "expect rc -EINVAL",
+        "protect r 0x1ff-0x200",
+        "expect rc -EINVAL",
+        "protect r 0x200-0xffffffffffffffff",
+        "expect rc 0",
+        "protect r 0-0xff",
+        "expect rc 0",
+        "expect unprotected 0x100-0x1ff",
+        "expect protected 0x200",
+        "ram g 0x200",
+        "expect rc -EINVAL",
+        "expect writable g p2m 0x1ff",
+        "expect invariants hold");
+    ScenarioResult r = assertTimeoutPreemptively(ofSeconds(10), () -> run(Policy.HARDENED, script));
+    assertEquals(List.of(), failedLines(r));
+    assertEquals(0x100, r.host().domain(1).ramFrames());
+  }
 }
