@@ -59,26 +59,34 @@ final class Devices {
     if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
       return; // beyond MAXPHYADDR: no machine address decodes it
     }
-    boolean[] overlaps = new boolean[1];
+    // The MMIO regions inside the BAR, in order: the BAR's frames between them are its own. Region
+    // by region, not frame by frame: a 64-bit BAR may span 2^34 frames.
+    List<long[]> claimed = new ArrayList<>();
     machine.forEachRegion((f, l, kind) -> {
       if (kind == RegionKind.MMIO && Long.compareUnsigned(f, last) <= 0
           && Long.compareUnsigned(l, first) >= 0) {
-        overlaps[0] = true;
+        claimed.add(new long[] {f, l});
       }
     });
-    if (!overlaps[0]) {
-      machine.remove(first, last);
-      machine.addMmio(first, last, registers);
-      return;
+    claimed.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
+    long next = first; // the first frame not yet looked at
+    boolean done = false;
+    for (long[] c : claimed) {
+      if (Long.compareUnsigned(c[0], next) > 0) {
+        machine.remove(next, c[0] - 1);
+        machine.addMmio(next, c[0] - 1, registers);
+      }
+      if (Long.compareUnsigned(c[1], last) >= 0) {
+        done = true;
+        break;
+      }
+      if (Long.compareUnsigned(c[1], next) >= 0) {
+        next = c[1] + 1;
+      }
     }
-    for (long mfn = first; ; mfn++) {
-      if (machine.kind(mfn) != RegionKind.MMIO) {
-        machine.remove(mfn, mfn);
-        machine.addMmio(mfn, mfn, registers);
-      }
-      if (mfn == last) {
-        return;
-      }
+    if (!done) {
+      machine.remove(next, last);
+      machine.addMmio(next, last, registers);
     }
   }
 

@@ -291,6 +291,9 @@ public final class Host {
    * @return 0, {@code -EINVAL} with nothing changed if a frame of the range is in {@code
    *     mmio_ro_ranges} (RAM is never read-only MMIO; see {@link #protect}), or the p2m's negated
    *     errno (the frames stay assigned)
+   * @throws IllegalArgumentException if a frame is outside the frame table or {@code first > last}
+   *     (nothing changed)
+   * @throws IllegalStateException if a frame is not free (nothing changed)
    */
   public int giveRam(GuestDomain d, long first, long last) {
     requireAlive(d);
@@ -319,6 +322,9 @@ public final class Host {
    *
    * @param first the first frame
    * @param last the last frame
+   * @throws IllegalArgumentException if a frame is outside the frame table or {@code first > last}
+   *     (nothing changed)
+   * @throws IllegalStateException if a frame is not free (nothing changed)
    */
   public void addMmioHole(long first, long last) {
     config.lock();
