@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.hvmmu.host.script.Failure;
 import org.hvmmu.host.script.ScenarioParser;
 import org.hvmmu.host.script.ScenarioResult;
 import org.hvmmu.host.script.ScenarioRunner;
+import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.pci.ConfigBuilder;
 import org.hvmmu.pci.PciAddress;
@@ -253,5 +255,28 @@ class HostInputBoundsTest {
     ScenarioResult r = assertTimeoutPreemptively(ofSeconds(10), () -> run(Policy.HARDENED, script));
     assertEquals(List.of(), failedLines(r));
     assertEquals(0x100, r.host().domain(1).ramFrames());
+  }
+
+  /**
+   * A BAR over another device's BAR is claimed around it, region by region (it was frame by frame:
+   * a 64-bit BAR may span 2^34 frames). Device A: 4 KiB at 0xfe000000; device B: 8 MiB at
+   * 0xfdc00000 (frames 0xfdc00-0xfe3ff), added second.
+   */
+  @Test
+  void aBarOverAnotherShouldBeClaimedAroundIt() {
+    Host host = new Host(0x1000, Policy.HARDENED);
+    host.addDevice(new PciDevice(new PciAddress(0, 3, 0, 0),
+        ConfigBuilder.normal().set16(0, 0x8086).bar(0, 0xfe000000L).build(), "a",
+        new long[] {0x1000}));
+    host.addDevice(new PciDevice(new PciAddress(0, 4, 0, 0),
+        ConfigBuilder.normal().set16(0, 0x8086).bar(0, 0xfdc00004L).bar(1, 0).build(), "b",
+        new long[] {0x800000}));
+    List<String> mmio = new ArrayList<>();
+    host.machine().forEachRegion((f, l, kind) -> {
+      if (kind == RegionKind.MMIO) {
+        mmio.add(Long.toHexString(f) + "-" + Long.toHexString(l));
+      }
+    });
+    assertEquals(List.of("fdc00-fdfff", "fe000-fe000", "fe001-fe3ff"), mmio);
   }
 }
