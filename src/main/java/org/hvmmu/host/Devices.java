@@ -59,31 +59,34 @@ final class Devices {
     if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
       return; // beyond MAXPHYADDR: no machine address decodes it
     }
-    // The frames of [first, last] not already MMIO (another device's BAR keeps its handler), in
-    // gaps between the MMIO regions, so that a huge BAR costs its regions, not its frames.
-    List<long[]> gaps = new ArrayList<>();
-    long[] next = {first};
-    boolean[] done = {false};
+    // The MMIO regions inside the BAR, in order: the BAR's frames between them are its own. Region
+    // by region, not frame by frame: a 64-bit BAR may span 2^34 frames.
+    List<long[]> claimed = new ArrayList<>();
     machine.forEachRegion((f, l, kind) -> {
-      if (done[0] || kind != RegionKind.MMIO || Long.compareUnsigned(l, next[0]) < 0
-          || Long.compareUnsigned(f, last) > 0) {
-        return;
-      }
-      if (Long.compareUnsigned(f, next[0]) > 0) {
-        gaps.add(new long[] {next[0], f - 1});
-      }
-      if (Long.compareUnsigned(l, last) >= 0) {
-        done[0] = true;
-      } else {
-        next[0] = l + 1;
+      if (kind == RegionKind.MMIO && Long.compareUnsigned(f, last) <= 0
+          && Long.compareUnsigned(l, first) >= 0) {
+        claimed.add(new long[] {f, l});
       }
     });
-    if (!done[0]) {
-      gaps.add(new long[] {next[0], last});
+    claimed.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
+    long next = first; // the first frame not yet looked at
+    boolean done = false;
+    for (long[] c : claimed) {
+      if (Long.compareUnsigned(c[0], next) > 0) {
+        machine.remove(next, c[0] - 1);
+        machine.addMmio(next, c[0] - 1, registers);
+      }
+      if (Long.compareUnsigned(c[1], last) >= 0) {
+        done = true;
+        break;
+      }
+      if (Long.compareUnsigned(c[1], next) >= 0) {
+        next = c[1] + 1;
+      }
     }
-    for (long[] gap : gaps) {
-      machine.remove(gap[0], gap[1]);
-      machine.addMmio(gap[0], gap[1], registers);
+    if (!done) {
+      machine.remove(next, last);
+      machine.addMmio(next, last, registers);
     }
   }
 
@@ -94,6 +97,12 @@ final class Devices {
   /** See {@link Host#assignDevice}. */
   int assign(HostDevice dev, GuestDomain d) {
     long[] bars = dev.barFrames();
+    for (int i = 0; i < bars.length; i += 2) {
+      int refused = host.checkIomemRange(d, bars[i], bars[i + 1]);
+      if (refused != 0) {
+        return refused; // before any change
+      }
+    }
     int rc = 0;
     for (int i = 0; i < bars.length && rc == 0; i += 2) {
       rc = host.grantIomem(d, bars[i], bars[i + 1]);

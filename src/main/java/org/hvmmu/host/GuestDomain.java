@@ -26,8 +26,12 @@ public final class GuestDomain {
   /** A reusable p2m cursor, used while the domain's monitor is held: no allocation per update. */
   final P2mEntry lookup = new P2mEntry();
 
-  /** mmio_direct superpage leaves: gfn, mfn, order code, triples; few, so kept in a flat list. */
+  /**
+   * mmio_direct superpage leaves: gfn, mfn, order code, triples in a flat list, the first {@link
+   * #mmioSuperpageLongs} longs used (grown by doubling: a huge grant adds tens of thousands).
+   */
   private long[] mmioSuperpages = new long[0];
+  private int mmioSuperpageLongs;
   /** The vCPUs, copied on every addition so that flushes iterate them without allocating. */
   private volatile GuestVcpu[] vcpus = new GuestVcpu[0];
   private long ramFrames;
@@ -233,12 +237,28 @@ public final class GuestDomain {
     return shadow.paging;
   }
 
+  /** The superpage triples (a copy). */
   long[] mmioSuperpages() {
-    return mmioSuperpages;
+    return Arrays.copyOf(mmioSuperpages, mmioSuperpageLongs);
+  }
+
+  /** Whether any mmio_direct superpage is listed. */
+  boolean hasMmioSuperpages() {
+    return mmioSuperpageLongs != 0;
   }
 
   void setMmioSuperpages(long[] triples) {
-    mmioSuperpages = triples;
+    mmioSuperpages = triples.clone();
+    mmioSuperpageLongs = triples.length;
+  }
+
+  void addMmioSuperpage(long gfn, long mfn, int orderCode) {
+    if (mmioSuperpageLongs + 3 > mmioSuperpages.length) {
+      mmioSuperpages = Arrays.copyOf(mmioSuperpages, Math.max(12, 2 * mmioSuperpages.length));
+    }
+    mmioSuperpages[mmioSuperpageLongs++] = gfn;
+    mmioSuperpages[mmioSuperpageLongs++] = mfn;
+    mmioSuperpages[mmioSuperpageLongs++] = orderCode;
   }
 
   @Override

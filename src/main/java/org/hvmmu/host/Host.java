@@ -37,6 +37,7 @@ import org.hvmmu.x86.pv.PageType;
 import org.hvmmu.x86.pv.PvMmu;
 import org.hvmmu.x86.pv.PvVcpu;
 import org.hvmmu.xen.DomainIds;
+import org.hvmmu.xen.Errno;
 
 /**
  * One emulated machine: its {@code mmio_ro_ranges} (Xen's "r/o mmio ranges"), the registrations that
@@ -287,12 +288,20 @@ public final class Host {
    * @param d the domain
    * @param first the first frame
    * @param last the last frame
-   * @return 0, or the p2m's negated errno (the frames stay assigned)
+   * @return 0, {@code -EINVAL} with nothing changed if a frame of the range is in {@code
+   *     mmio_ro_ranges} (RAM is never read-only MMIO; see {@link #protect}), or the p2m's negated
+   *     errno (the frames stay assigned)
+   * @throws IllegalArgumentException if a frame is outside the frame table or {@code first > last}
+   *     (nothing changed)
+   * @throws IllegalStateException if a frame is not free (nothing changed)
    */
   public int giveRam(GuestDomain d, long first, long last) {
     requireAlive(d);
     config.lock();
     try {
+      if (Long.compareUnsigned(first, last) <= 0 && mmioRoRanges.overlapsRange(first, last)) {
+        return -Errno.EINVAL;
+      }
       frames().assignRange(first, last, d.id());
       d.addRamFrames(last - first + 1);
       int rc = 0;
@@ -313,6 +322,9 @@ public final class Host {
    *
    * @param first the first frame
    * @param last the last frame
+   * @throws IllegalArgumentException if a frame is outside the frame table or {@code first > last}
+   *     (nothing changed)
+   * @throws IllegalStateException if a frame is not free (nothing changed)
    */
   public void addMmioHole(long first, long last) {
     config.lock();
@@ -329,16 +341,28 @@ public final class Host {
    * iomem_caps}, and a translated domain gets them in its p2m as {@code mmio_direct} at the same guest
    * frame numbers (4-KByte entries, as a device model maps BARs).
    *
+   * <p>The range is checked before anything changes, as Xen's {@code XEN_DOMCTL_iomem_permission}
+   * and {@code XEN_DOMCTL_memory_mapping} check theirs: {@code -EINVAL} if {@code first} is above
+   * {@code last} (unsigned; Xen's "Wrap?" test), and for a translated domain if {@code last} is
+   * beyond the machine's physical address width ({@link #MAX_PHYS_ADDR} bits: frames up to {@code
+   * 2^34 - 1}, below the p2m's {@link RadixP2m#GFN_LIMIT}), which also bounds the p2m work. A PV
+   * domain's {@code iomem_caps} take any range (Xen's permission has no width check).
+   *
    * @param d the domain
    * @param first the first frame
    * @param last the last frame
-   * @return 0, or the p2m's or range set's negated errno
+   * @return 0, {@code -EINVAL} for a range refused before any change, or the p2m's or range set's
+   *     negated errno (the p2m's {@code -ENOMEM} part-way leaves the frames mapped so far, as in Xen)
    */
   public int grantIomem(GuestDomain d, long first, long last) {
     requireAlive(d);
     config.lock();
     try {
-      int rc = d.mmuView().iomemCaps().addRange(first, last);
+      int rc = checkIomemRange(d, first, last);
+      if (rc != 0) {
+        return rc;
+      }
+      rc = d.mmuView().iomemCaps().addRange(first, last);
       long mfn = first;
       while (rc == 0 && d.hasP2m() && Long.compareUnsigned(mfn, last) <= 0) {
         // The largest aligned page that fits, as a device model maps a BAR; the p2m splits what
@@ -360,6 +384,20 @@ public final class Host {
     } finally {
       config.unlock();
     }
+  }
+
+  /**
+   * Xen's checks of an MMIO range given to a domain: 0, or {@code -EINVAL} if it wraps or a
+   * translated domain's range lies beyond the machine's physical address width.
+   */
+  int checkIomemRange(GuestDomain d, long first, long last) {
+    if (Long.compareUnsigned(first, last) > 0) {
+      return -Errno.EINVAL;
+    }
+    if (d.hasP2m() && Long.compareUnsigned(last, machine.lastFrame()) > 0) {
+      return -Errno.EINVAL; // ((mfn | mfn_end) >> (paddr_bits - PAGE_SHIFT)) != 0
+    }
+    return 0;
   }
 
   // ---- vCPUs ------------------------------------------------------------------------------------
@@ -510,9 +548,14 @@ public final class Host {
    * Assigns a device to domain {@code d}: its memory BARs join {@code d}'s {@code iomem_caps} (and,
    * for HVM, its p2m as {@code mmio_direct}), and Xen's {@code pdev->domain} becomes {@code d}.
    *
+   * <p>The BARs are checked first as {@link #grantIomem} checks a range: a BAR it would refuse
+   * gives {@code -EINVAL} with nothing changed (no BAR granted, the owner and MSI-X state as they
+   * were).
+   *
    * @param dev the device
    * @param d the domain
-   * @return 0 or a negated errno from the p2m or range set
+   * @return 0, {@code -EINVAL} for a BAR refused before any change, or a negated errno from the
+   *     p2m or range set
    */
   public int assignDevice(HostDevice dev, GuestDomain d) {
     requireAlive(d);
@@ -644,10 +687,16 @@ public final class Host {
    * [first, last]}: they join {@code mmio_ro_ranges}, then existing mappings are handled as the
    * policy says.
    *
+   * <p>Any unsigned 64-bit range is accepted, at a cost bounded by the mappings it holds and the
+   * frame table, not by its length. {@code mmio_ro_ranges} is for MMIO (Xen adds no RAM to it, and
+   * a RAM mapping does not consult it): a range that holds a frame given to a domain as RAM, or
+   * whose first frame is above its last (unsigned), gives {@code -EINVAL} with nothing changed.
+   *
    * @param registrant a name; the same name is the same registrant
    * @param first the first frame
    * @param last the last frame
-   * @return 0 or the range set's negated errno ({@code -ENOMEM} at its limit)
+   * @return 0, {@code -EINVAL} (see above), or the range set's negated errno ({@code -ENOMEM} at
+   *     its limit)
    */
   public int protect(String registrant, long first, long last) {
     config.lock();

@@ -73,12 +73,7 @@ final class P2mPaging {
       }
       if (mmioLeaf) {
         if (order != PageOrder.ORDER_4K) {
-          long[] list = d.mmioSuperpages();
-          long[] grown = Arrays.copyOf(list, list.length + 3);
-          grown[list.length] = gfn;
-          grown[list.length + 1] = mfn;
-          grown[list.length + 2] = order.code;
-          d.setMmioSuperpages(grown);
+          d.addMmioSuperpage(gfn, mfn, order.code);
         }
       }
       if (d.mode().shadowed()) {
@@ -147,11 +142,36 @@ final class P2mPaging {
       P2mEntry e = new P2mEntry();
       int mmio = P2mType.MMIO_DIRECT.code(host.policy().p2m().era());
       for (long[] s : split) {
-        // Page by page: a 4K set inside the superpage made the p2m split it, and the other pages
-        // still map the superpage's frames without a reverse-map record of their own.
-        for (long i = 0; i < s[2]; i++) {
-          if (d.p2m().getEntry(s[0] + i, e) && e.mfn() == s[1] + i && e.typeCode() == mmio) {
-            setP2mEntry(d, s[0] + i, s[1] + i, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+        // Page by page, as 4-KByte leaves with reverse-map records of their own. A leaf that still
+        // maps the superpage's frames at a larger order is removed first and its pages mapped
+        // anew: splitting it would derive read-only superpage children, which Xen's EPT code
+        // asserts against. Where the p2m has no table left (-ENOMEM), the rest of that leaf stays
+        // unmapped: the guest loses the frames rather than keep them writable. A leaf or hole that
+        // is not the superpage's is skipped whole, so the work is bounded by the pages the p2m can
+        // hold, not by the superpages' size.
+        for (long i = 0; i < s[2]; ) {
+          long gfn = s[0] + i;
+          boolean mapped = d.p2m().getEntry(gfn, e);
+          PageOrder order = e.order();
+          long base = gfn & -order.pages();
+          long leafEnd = base + order.pages() - s[0]; // past the leaf, counted from s[0]
+          if (!mapped || e.mfn() != s[1] + i || e.typeCode() != mmio) {
+            i = leafEnd;
+          } else if (order == PageOrder.ORDER_4K) {
+            if (!host.rmap().contains(e.mfn(), d.id(), MappingKind.P2M_LEAF, gfn, 0)) {
+              setP2mEntry(d, gfn, e.mfn(), PageOrder.ORDER_4K, P2mType.MMIO_DIRECT);
+            }
+            i++;
+          } else {
+            long mfnBase = s[1] + (base - s[0]);
+            setP2mEntry(d, base, P2mEntry.INVALID_MFN, order, P2mType.INVALID);
+            for (long j = 0; j < order.pages(); j++) {
+              if (setP2mEntry(d, base + j, mfnBase + j, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT)
+                  != P2mSetResult.OK) {
+                break;
+              }
+            }
+            i = leafEnd;
           }
         }
       }
@@ -207,7 +227,9 @@ final class P2mPaging {
     }
     synchronized (d) {
       P2mEntry e = d.lookup;
-      if (!d.p2m().getEntry(gpa >>> 12, e) || e.mfn() == P2mEntry.INVALID_MFN) {
+      long gfn = gpa >>> 12;
+      if (gfn >= RadixP2m.GFN_LIMIT || !d.p2m().getEntry(gfn, e)
+          || e.mfn() == P2mEntry.INVALID_MFN) { // beyond the p2m: not mapped
         return -1;
       }
       return (e.mfn() << 12) | (gpa & 0xFFF);

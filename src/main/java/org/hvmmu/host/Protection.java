@@ -5,6 +5,9 @@ import java.util.Map;
 import java.util.Objects;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.rangeset.owned.OwnedRanges;
+import org.hvmmu.x86.pv.FrameTable;
+import org.hvmmu.xen.DomainIds;
+import org.hvmmu.xen.Errno;
 
 /**
  * How frames become read-only: registrations (host registrants such as an IO-APIC page, and each
@@ -29,6 +32,10 @@ final class Protection {
 
   /** See {@link Host#protect}. */
   int protect(String registrant, long first, long last) {
+    if (Long.compareUnsigned(first, last) > 0 || holdsRam(first, last)) {
+      Objects.requireNonNull(registrant, "registrant");
+      return -Errno.EINVAL; // nothing changed
+    }
     int rc = registrations.add(registrantId(registrant), first, last);
     if (rc == 0) {
       handleExistingMappings(first, last, null);
@@ -39,6 +46,25 @@ final class Protection {
   /** See {@link Host#unprotect}. */
   int unprotect(String registrant, long first, long last) {
     return registrations.remove(registrantId(registrant), first, last);
+  }
+
+  /**
+   * Whether frames {@code [first, last]} hold a frame given to a domain as RAM: a walk of the frame
+   * table's part of the range, so at most {@link FrameTable#MAX_FRAMES} frames whatever the range.
+   */
+  private boolean holdsRam(long first, long last) {
+    FrameTable frames = host.frames();
+    if (Long.compareUnsigned(first, frames.frameCount()) >= 0) {
+      return false;
+    }
+    long end = Long.compareUnsigned(last, frames.frameCount() - 1) < 0 ? last
+        : frames.frameCount() - 1;
+    for (long mfn = first; mfn <= end; mfn++) {
+      if (DomainIds.isOrdinary(frames.owner(mfn))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private int registrantId(String name) {
@@ -85,7 +111,7 @@ final class Protection {
   private void revoke(long first, long last) {
     GuestDomain[] live = host.liveDomains();
     for (GuestDomain d : live) {
-      if (d.hasP2m() && d.mmioSuperpages().length != 0) {
+      if (d.hasP2m() && d.hasMmioSuperpages()) {
         host.p2mPaging().splitMmioSuperpages(d, first, last);
       }
     }

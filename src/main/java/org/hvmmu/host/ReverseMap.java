@@ -4,8 +4,11 @@ import java.util.Arrays;
 
 /**
  * A multimap from machine frames to the mappings of them, in primitive arrays: an open-addressing
- * table of frames, each heading a linked list of mapping records (domain, kind, where, slot) kept in
- * parallel arrays with a free list. Adding and removing allocate nothing once the arrays have grown
+ * table of frames (every unsigned 64-bit frame is a key: occupancy is a separate array, and a
+ * frame whose last record goes leaves the table), each heading a linked list of mapping records
+ * (domain, kind, where, slot) kept in parallel arrays with a free list. {@link #forEach} costs the
+ * mappings, not the range: a range shorter than the table is probed frame by frame, a longer one
+ * by a scan of the occupied buckets. Adding and removing allocate nothing once the arrays have grown
  * to the working size. Synchronised: the PV listener reports from many vCPU threads.
  */
 final class ReverseMap {
@@ -21,7 +24,9 @@ final class ReverseMap {
 
   private static final MappingKind[] KINDS = MappingKind.values();
 
-  private long[] keys = new long[64]; // mfn + 1; 0 marks an empty bucket
+  /** Each bucket's frame, any unsigned 64-bit value: which buckets hold one is in {@link #used}. */
+  private long[] keys = new long[64];
+  private boolean[] used = new boolean[64];
   private int[] heads = new int[64];
   private int usedBuckets;
 
@@ -84,6 +89,20 @@ final class ReverseMap {
         next[n] = freeList;
         freeList = n;
         records--;
+        if (heads[bucket] < 0) {
+          deleteBucket(bucket); // no frame without records stays: a scan costs the live frames
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the record is there. */
+  synchronized boolean contains(long mfn, int domain, MappingKind kind, long where, int slot) {
+    int bucket = bucket(mfn, false);
+    for (int n = bucket < 0 ? -1 : heads[bucket]; n >= 0; n = next[n]) {
+      if (same(n, domain, kind, where, slot)) {
         return true;
       }
     }
@@ -99,22 +118,40 @@ final class ReverseMap {
   int forEach(long first, long last, Visitor visitor) {
     long[] snapshot;
     synchronized (this) {
-      int count = 0;
       long[] buf = new long[8];
-      for (long mfn = first; Long.compareUnsigned(mfn, last) <= 0; mfn++) {
-        int bucket = bucket(mfn, false);
-        for (int n = bucket < 0 ? -1 : heads[bucket]; n >= 0; n = next[n]) {
-          if (count + 5 > buf.length) {
-            buf = Arrays.copyOf(buf, buf.length * 2);
+      int count = 0;
+      if (Long.compareUnsigned(first, last) > 0) {
+        count = 0; // an empty range
+      } else if (Long.compareUnsigned(last - first, keys.length) < 0) {
+        // A range shorter than the table: probe its frames (last - first cannot overflow here).
+        for (long mfn = first; ; mfn++) {
+          int bucket = bucket(mfn, false);
+          if (bucket >= 0) {
+            buf = record(bucket, buf, count);
+            count = countAfter(bucket, count);
           }
-          buf[count++] = mfn;
-          buf[count++] = domains[n];
-          buf[count++] = kinds[n];
-          buf[count++] = wheres[n];
-          buf[count++] = slots[n];
+          if (mfn == last) {
+            break; // last may be ~0
+          }
         }
-        if (mfn == last) {
-          break; // last may be ~0
+      } else {
+        // A longer range: scan the occupied buckets, in frame order as the probe visits them.
+        long[] inRange = new long[8];
+        int n = 0;
+        for (int i = 0; i < keys.length; i++) {
+          if (used[i] && heads[i] >= 0 && Long.compareUnsigned(keys[i], first) >= 0
+              && Long.compareUnsigned(keys[i], last) <= 0) {
+            if (n == inRange.length) {
+              inRange = Arrays.copyOf(inRange, n * 2);
+            }
+            inRange[n++] = keys[i] ^ Long.MIN_VALUE; // signed order of these is unsigned order
+          }
+        }
+        Arrays.sort(inRange, 0, n);
+        for (int j = 0; j < n; j++) {
+          int bucket = bucket(inRange[j] ^ Long.MIN_VALUE, false);
+          buf = record(bucket, buf, count);
+          count = countAfter(bucket, count);
         }
       }
       snapshot = Arrays.copyOf(buf, count);
@@ -128,6 +165,30 @@ final class ReverseMap {
       }
     }
     return visited;
+  }
+
+  /** {@code buf} (grown if needed) with bucket {@code bucket}'s records appended at {@code at}. */
+  private long[] record(int bucket, long[] buf, int at) {
+    long mfn = keys[bucket];
+    for (int n = heads[bucket]; n >= 0; n = next[n]) {
+      if (at + 5 > buf.length) {
+        buf = Arrays.copyOf(buf, buf.length * 2);
+      }
+      buf[at++] = mfn;
+      buf[at++] = domains[n];
+      buf[at++] = kinds[n];
+      buf[at++] = wheres[n];
+      buf[at++] = slots[n];
+    }
+    return buf;
+  }
+
+  /** {@code at} advanced past the records of bucket {@code bucket}. */
+  private int countAfter(int bucket, int at) {
+    for (int n = heads[bucket]; n >= 0; n = next[n]) {
+      at += 5;
+    }
+    return at;
   }
 
   /**
@@ -163,13 +224,9 @@ final class ReverseMap {
 
   /** The bucket of {@code mfn}, created if asked; -1 if absent and not created. */
   private int bucket(long mfn, boolean create) {
-    long key = mfn + 1;
     int mask = keys.length - 1;
-    for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
-      if (keys[i] == key) {
-        return i;
-      }
-      if (keys[i] == 0) {
+    for (int i = mix(mfn) & mask; ; i = (i + 1) & mask) {
+      if (!used[i]) {
         if (!create) {
           return -1;
         }
@@ -177,26 +234,49 @@ final class ReverseMap {
           grow();
           return bucket(mfn, true);
         }
-        keys[i] = key;
+        used[i] = true;
+        keys[i] = mfn;
         heads[i] = -1;
         usedBuckets++;
+        return i;
+      }
+      if (keys[i] == mfn) {
         return i;
       }
     }
   }
 
+  /** Empties bucket {@code i}, shifting back the entries of its probe run (no tombstones). */
+  private void deleteBucket(int i) {
+    int mask = keys.length - 1;
+    int hole = i;
+    for (int j = (i + 1) & mask; used[j]; j = (j + 1) & mask) {
+      int home = mix(keys[j]) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) { // the hole lies on j's probe path
+        keys[hole] = keys[j];
+        heads[hole] = heads[j];
+        hole = j;
+      }
+    }
+    used[hole] = false;
+    usedBuckets--;
+  }
+
   private void grow() {
     long[] oldKeys = keys;
+    boolean[] oldUsed = used;
     int[] oldHeads = heads;
     keys = new long[oldKeys.length * 2];
+    used = new boolean[oldKeys.length * 2];
     heads = new int[oldKeys.length * 2];
     int mask = keys.length - 1;
     for (int j = 0; j < oldKeys.length; j++) {
-      if (oldKeys[j] != 0) {
+      if (oldUsed[j]) {
         int i = mix(oldKeys[j]) & mask;
-        while (keys[i] != 0) {
+        while (used[i]) {
           i = (i + 1) & mask;
         }
+        used[i] = true;
         keys[i] = oldKeys[j];
         heads[i] = oldHeads[j];
       }

@@ -94,6 +94,11 @@ class HostSeedHolesPropertyTest {
         HostPropertyTest.MAX_ACTIONS, HostInvariantCheck.all()));
   }
 
+  /**
+   * A hunt from {@code seed}. The pinned hunts' seeds are those whose shrunk sequence is the pinned
+   * one; they moved when the operations gained the edge frames and ranges and {@code iomem} (issue
+   * 15): other seeds shrank to other sequences of the same length for the same holes.
+   */
   static PropertyFailure hunt(HostSetup setup, long seed) {
     return hunt(setup, PropertyConfig.defaults().tries(HUNT_TRIES).seed(seed));
   }
@@ -127,7 +132,7 @@ class HostSeedHolesPropertyTest {
 
   @Test
   void findsTheSecondEnable() {
-    PropertyFailure failure = hunt(nic(SECOND_ENABLE), 1);
+    PropertyFailure failure = hunt(nic(SECOND_ENABLE), 3);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(List.of("msix prepare dev", "msix release dev", "msix enable dev 0"), lines);
     HostInvariantError error = broken(failure);
@@ -171,7 +176,7 @@ class HostSeedHolesPropertyTest {
 
   @Test
   void findsTheShadowNoOp() {
-    PropertyFailure failure = hunt(nic(SHADOW_NO_OP), 1);
+    PropertyFailure failure = hunt(nic(SHADOW_NO_OP), 8);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(
         List.of("assign dev pvs2", "shadow pvs2 0 0 pte(0xe0840, P RW)", "msix prepare dev"),
@@ -235,7 +240,7 @@ class HostSeedHolesPropertyTest {
 
   @Test
   void findsTheExistingPvMapping() {
-    PropertyFailure failure = hunt(pvOnly(NO_REVOCATION), 1);
+    PropertyFailure failure = hunt(pvOnly(NO_REVOCATION), 3);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(List.of("update dom0 0xc0 0 pte(0xe0840, P RW)", "msix prepare dev"), lines);
     Violation v = broken(failure).violations().get(0);
@@ -273,7 +278,7 @@ class HostSeedHolesPropertyTest {
   void findsExistingHvmMappingsOfAHostRegistration() {
     // With HVM guests present and the seed's owner re-derivation possible, the same switch is found
     // through a host registration (no device owner, so nobody's p2m is re-derived).
-    PropertyFailure failure = hunt(nic(SEED_REDERIVATION), 1);
+    PropertyFailure failure = hunt(nic(SEED_REDERIVATION), 9);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(List.of("assign dev ept3", "protect ioapic 0xe0840"), lines);
     Violation v = broken(failure).violations().get(0);

@@ -128,6 +128,10 @@ class HostVcpuPropertyTest {
 
   // ---- each flush switched off: the suite finds it ----------------------------------------------
 
+  /**
+   * A hunt from {@code seed}; the pinned hunts' seeds moved when the host operations gained the
+   * edge frames and ranges and {@code iomem} (issue 15), to those that shrink to the pinned lines.
+   */
   static PropertyFailure hunt(Policy policy, long seed) {
     HostVcpuSetup setup = setup(policy);
     return assertThrows(PropertyFailure.class,
@@ -172,7 +176,7 @@ class HostVcpuPropertyTest {
 
   @Test
   void findsTheMissingP2mSynchronisation() {
-    PropertyFailure failure = hunt(NO_P2M_SYNC, 2);
+    PropertyFailure failure = hunt(NO_P2M_SYNC, 4);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(List.of("store ept4.0 0x4000 1 0x0", "msix prepare dev"), lines);
     assertStale(failure, 4, TABLE);
@@ -182,7 +186,7 @@ class HostVcpuPropertyTest {
 
   @Test
   void findsTheMissingShadowFlush() {
-    PropertyFailure failure = hunt(NO_SHADOW_FLUSH, 4);
+    PropertyFailure failure = hunt(NO_SHADOW_FLUSH, 24);
     List<String> lines = HostScript.lines(failure.shrunkCounterexample());
     assertEquals(List.of("store pvs3.0 0x4000 1 0x0", "msix prepare dev"), lines);
     assertStale(failure, 3, TABLE);

@@ -17,6 +17,7 @@ import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.Policy;
 import org.hvmmu.host.Violation;
 import org.hvmmu.host.script.Scenario.Command;
+import org.hvmmu.internal.InputFiles;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
@@ -25,7 +26,7 @@ import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
-import org.hvmmu.internal.InputFiles;
+import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
@@ -600,7 +601,7 @@ public final class ScenarioRunner {
     }
 
     private String p2mEntry(GuestDomain d, long gfn) {
-      if (!d.p2m().getEntry(gfn, lookup)) {
+      if (Long.compareUnsigned(gfn, RadixP2m.GFN_LIMIT) >= 0 || !d.p2m().getEntry(gfn, lookup)) {
         return "gfn " + ScenarioWriter.hex(gfn) + " not mapped";
       }
       boolean w = d.p2m().isWritable(lookup.entry());
@@ -643,7 +644,8 @@ public final class ScenarioRunner {
         GuestDomain d = domain(step, c.domain());
         String expected = c.domain() + " p2m gfn " + ScenarioWriter.hex(c.gfn()) + " "
             + (c.writable() ? "writable" : "read-only");
-        boolean mapped = d.p2m().getEntry(c.gfn(), lookup);
+        boolean mapped = Long.compareUnsigned(c.gfn(), RadixP2m.GFN_LIMIT) < 0
+            && d.p2m().getEntry(c.gfn(), lookup); // beyond the p2m: not mapped
         boolean writable = mapped && d.p2m().isWritable(lookup.entry());
         if (writable == c.writable()) {
           return new String[] {expected};

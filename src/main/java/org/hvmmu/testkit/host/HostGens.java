@@ -32,7 +32,8 @@ import org.hvmmu.x86.PteFlags;
  * set-ups, and random host operations as {@link Action}s whose {@code toString()} is one line of
  * hvmmu's scenario-script language. Everything is built from {@link Gens} combinators, so every
  * value shrinks toward simple ones: flags toward {@code P RW}, frames toward the MSI-X table's
- * first frame, slots toward 0, entries toward 0, orders toward 4K, table sizes toward 1.
+ * first frame (frames reach the edges too: 0, 1, the frame table's end, MAXPHYADDR's and the p2m's
+ * limits, ~0 - 1 and ~0; an entry holds at most {@link Pte#MAX_MFN}), slots toward 0, entries toward 0, orders toward 4K, table sizes toward 1.
  *
  * <pre>{@code
  * HostSetup setup = HostSetup.of(Policy.HARDENED, config);
@@ -72,7 +73,13 @@ import org.hvmmu.x86.PteFlags;
  *   <tr><td>{@code assign dev D} [2]</td><td>{@link Host#assignDevice}</td><td>any</td></tr>
  *   <tr><td>{@code protect R RANGE} [2], {@code unprotect R RANGE} [1]</td><td>{@link
  *       Host#protect}, {@link Host#unprotect}; registrants {@code ioapic} and {@code hpet}, ranges
- *       of 1, 2 or 4 frames from the host window or the device's MSI-X frames</td><td></td></tr>
+ *       of 1, 2 or 4 frames from the host window or the device's MSI-X frames, and one in six an
+ *       edge range: frame 1, ~0 - 1 to ~0, ~0, the frame table's end, MAXPHYADDR's limit (frames
+ *       2^34 - 1 and 2^34), the p2m's ({@code GFN_LIMIT - 1} and {@code GFN_LIMIT}), the frame
+ *       table's end to 0xffffffff and to ~0, 0-0xffffffff, 0-(~0 - 1), 0-~0</td><td></td></tr>
+ *   <tr><td>{@code iomem D RANGE} [1]</td><td>{@link Host#grantIomem}: 1 or 2 frames at the host
+ *       window or the MSI-X frames, or an edge range but those ending at 0xffffffff</td><td>any
+ *       </td></tr>
  * </table>
  *
  * <p>An operation the host would refuse with an exception rather than a result (anything on a
@@ -139,6 +146,29 @@ public final class HostGens {
     PageOrder.ORDER_4K, PageOrder.ORDER_2M, PageOrder.ORDER_1G
   };
 
+  /** The host's last machine frame: MAXPHYADDR is {@value Host#MAX_PHYS_ADDR} bits. */
+  private static final long MACHINE_LAST = (1L << (Host.MAX_PHYS_ADDR - Pte.PAGE_SHIFT)) - 1;
+
+  /**
+   * Frames at the edges of what the host and its guests can name, after the layout's frames: 1,
+   * MAXPHYADDR's last frame and the next, the p2m's last guest frame and its limit, ~0 - 1 and ~0.
+   */
+  private static final long[] EDGE_FRAMES = {1, MACHINE_LAST, MACHINE_LAST + 1,
+      RadixP2m.GFN_LIMIT - 1, RadixP2m.GFN_LIMIT, -2, -1};
+
+  /**
+   * Ranges at the edges (first, last pairs), simplest first: frame 1, the frame table's end,
+   * MAXPHYADDR's and the p2m's limits, ~0, and the huge ranges: everything beyond the frame table
+   * (to 0xffffffff and to ~0; RAM inside the table makes a protection of 0-... {@code -EINVAL}),
+   * 0-0xffffffff, 0-(~0 - 1) and 0-~0.
+   */
+  private static final long[][] EDGE_RANGES = {
+    {1, 1}, {HostSetup.FRAMES - 1, HostSetup.FRAMES}, {MACHINE_LAST, MACHINE_LAST},
+    {MACHINE_LAST, MACHINE_LAST + 1}, {RadixP2m.GFN_LIMIT - 1, RadixP2m.GFN_LIMIT}, {-2, -1},
+    {-1, -1}, {HostSetup.FRAMES, 0xffffffffL}, {HostSetup.FRAMES, -1}, {0, 0xffffffffL},
+    {0, -2}, {0, -1}
+  };
+
   /** Registrants of {@code protect} and {@code unprotect}. */
   private static final String[] REGISTRANTS = {"ioapic", "hpet"};
 
@@ -180,7 +210,9 @@ public final class HostGens {
    * The frames worth mapping for domain {@code domainId} of {@code setup}, most telling first: the
    * device's MSI-X table and PBA frames and their neighbours, the host MMIO window and the frame
    * after it, the domain's own RAM (a data frame, its first and last), another domain's RAM, 0, the
-   * last frame-table frame and the first frame beyond it, and each memory BAR's frames.
+   * last frame-table frame and the first frame beyond it, each memory BAR's frames, then the edges:
+   * 1, MAXPHYADDR's last frame (2^34 - 1) and the next, the p2m's {@code GFN_LIMIT - 1} and {@code
+   * GFN_LIMIT}, ~0 - 1 and ~0.
    *
    * @param setup the host set-up
    * @param domainId 0 or a guest id
@@ -203,7 +235,8 @@ public final class HostGens {
    */
   public static Gen<Long> ptes(HostSetup setup, int domainId) {
     return Gens.<Long>weighted()
-        .add(9, Gens.zip(frames(setup, domainId), PTE_FLAGS, Pte::fromMfn))
+        .add(9, Gens.zip(frames(setup, domainId), PTE_FLAGS,
+            (frame, flags) -> Pte.fromMfn(entryFrame(frame), flags)))
         .add(1, Gens.elements(0L, -1L))
         .build();
   }
@@ -238,11 +271,19 @@ public final class HostGens {
     for (long f : bars) {
       out.add(f);
     }
+    for (long f : EDGE_FRAMES) {
+      out.add(f);
+    }
     long[] array = new long[out.size()];
     for (int i = 0; i < array.length; i++) {
-      array[i] = Math.min(out.get(i), Pte.MAX_MFN);
+      array[i] = out.get(i);
     }
     return array;
+  }
+
+  /** {@code frame}, or the largest frame an entry holds if it is above (unsigned). */
+  private static long entryFrame(long frame) {
+    return Long.compareUnsigned(frame, Pte.MAX_MFN) > 0 ? Pte.MAX_MFN : frame;
   }
 
   /** The MMIO frames {@code mmio_direct} entries and host registrations use. */
@@ -564,7 +605,7 @@ public final class HostGens {
           ops = ops.add(1, enable(true));
         }
       }
-      ops = ops.add(2, assign()).add(2, protect(true)).add(1, protect(false));
+      ops = ops.add(2, assign()).add(2, protect(true)).add(1, protect(false)).add(1, iomem());
       return ops.build();
     }
 
@@ -578,7 +619,7 @@ public final class HostGens {
     }
 
     private long pte(int id, long frameIndex, long flags) {
-      return Pte.fromMfn(frames[id][(int) frameIndex], (int) flags);
+      return Pte.fromMfn(entryFrame(frames[id][(int) frameIndex]), (int) flags);
     }
 
     private static Gen<Long> slot() {
@@ -719,12 +760,14 @@ public final class HostGens {
             } else if (type != P2mType.MMIO_DIRECT && type != P2mType.INVALID) {
               order = PageOrder.ORDER_4K; // RAM maps the domain's own frames, 256 of them
             }
-            long gfn = align(Math.min(frames[id][(int) t[3]], RadixP2m.GFN_LIMIT - 1), order);
+            long frame = frames[id][(int) t[3]];
+            long gfn = align(Long.compareUnsigned(frame, RadixP2m.GFN_LIMIT) >= 0
+                ? RadixP2m.GFN_LIMIT - 1 : frame, order);
             long mfn;
             if (type == P2mType.INVALID) {
               mfn = P2mEntry.INVALID_MFN;
             } else if (type == P2mType.MMIO_DIRECT) {
-              mfn = align(mmio[(int) t[4]], order);
+              mfn = align(entryFrame(mmio[(int) t[4]]), order);
             } else {
               long[] ram = {setup.ramFirst(id) + 2, setup.ramFirst(id), setup.ramLast(id)};
               mfn = align(ram[(int) (t[4] % ram.length)], order);
@@ -816,16 +859,45 @@ public final class HostGens {
       });
     }
 
+    /**
+     * {@code iomem D RANGE}: small ranges at the host window and the MSI-X frames, and the edge
+     * ranges but those ending at 0xffffffff (a translated domain maps them as thousands of
+     * 1-GByte leaves, whose revocation costs seconds: {@code HostInputBoundsTest} covers that).
+     */
+    Gen<Action<Host, M>> iomem() {
+      long[] targets = {HostSetup.HOST_MMIO_FIRST, mmio[0], mmio[1]};
+      Gen<long[]> small = tuple(List.of(Gens.ints(0, targets.length - 1)
+          .map(Integer::longValue), Gens.elements(0L, 1L)))
+          .map(t -> new long[] {targets[(int) t[0]], targets[(int) t[0]] + t[1]});
+      Gen<long[]> edges = edgeRanges().filter(r -> r[1] != 0xffffffffL);
+      Gen<long[]> ranges = Gens.<long[]>weighted().add(2, small).add(1, edges).build();
+      return Gens.zip(domain(all), ranges, (idLong, range) -> {
+        int id = (int) (long) idLong;
+        long first = range[0];
+        long last = range[1];
+        return action("iomem " + setup.name(id) + " " + HostScript.range(first, last), host -> {
+          GuestDomain d = alive(host, id);
+          if (d != null) {
+            host.grantIomem(d, first, last);
+          }
+        });
+      });
+    }
+
     Gen<Action<Host, M>> protect(boolean protect) {
       long[] targets = {
         HostSetup.HOST_MMIO_FIRST, mmio[0], mmio[1], HostSetup.HOST_MMIO_LAST, mmio[3]
       };
-      return tuple(List.of(Gens.elements(0L, 1L), Gens.ints(0, targets.length - 1)
-              .map(Integer::longValue), Gens.elements(0L, 1L, 3L)))
+      Gen<long[]> small = tuple(List.of(Gens.ints(0, targets.length - 1)
+          .map(Integer::longValue), Gens.elements(0L, 1L, 3L)))
+          .map(t -> new long[] {targets[(int) t[0]], targets[(int) t[0]] + t[1]});
+      Gen<long[]> ranges = Gens.<long[]>weighted().add(5, small).add(1, edgeRanges()).build();
+      return Gens.zip(Gens.elements(0L, 1L), ranges, (r, range) -> new long[] {r, range[0],
+              range[1]})
           .map(t -> {
             String registrant = REGISTRANTS[(int) t[0]];
-            long first = targets[(int) t[1]];
-            long last = first + t[2];
+            long first = t[1];
+            long last = t[2];
             return action((protect ? "protect " : "unprotect ") + registrant + " "
                 + HostScript.range(first, last), host -> {
                   if (protect) {
@@ -836,6 +908,11 @@ public final class HostGens {
                 });
           });
     }
+  }
+
+  /** {@link #EDGE_RANGES}, shrinking toward the first. */
+  private static Gen<long[]> edgeRanges() {
+    return Gens.ints(0, EDGE_RANGES.length - 1).map(i -> EDGE_RANGES[i].clone());
   }
 
   /** Draws of every part, as one array; shrinks part by part, first part first. */

@@ -44,8 +44,11 @@ class HostGensTest {
   void framesCoverTheLayoutOfTheHost() {
     // HostSetupTest's device: table frame 0xc0000, PBA frame 0xc0001, one BAR [0xc0000, 0xc0001].
     HostSetup setup = HostSetup.of(Policy.HARDENED, HostSetupTest.device());
+    // Then the edges: 1, MAXPHYADDR's (46 bits: frames 2^34 - 1, 2^34), the p2m's (2^36 - 1, 2^36),
+    // ~0 - 1, ~0.
     Set<Long> expected = Set.of(0xc0000L, 0xc0001L, 0xfec00L, 0x102L, 0xbffffL, 0xfec03L,
-        0xfec04L, 0x100L, 0x1ffL, 0xc3L, 0L, 0xfffL, 0x1000L);
+        0xfec04L, 0x100L, 0x1ffL, 0xc3L, 0L, 0xfffL, 0x1000L, 1L, 0x3ffffffffL, 0x400000000L,
+        0xfffffffffL, 0x1000000000L, 0xfffffffffffffffeL, 0xffffffffffffffffL);
     Gen<Long> frames = HostGens.frames(setup, 1);
     SplittableRandom random = new SplittableRandom(11);
     Set<Long> seen = new HashSet<>();
@@ -54,7 +57,8 @@ class HostGensTest {
     }
     assertEquals(expected, seen);
     PropertyFailure failure = assertThrows(PropertyFailure.class,
-        () -> Property.tries(100).seed(3).forAll(frames, f -> assertTrue(f < 0x100)));
+        () -> Property.tries(100).seed(3).forAll(frames,
+            f -> assertTrue(Long.compareUnsigned(f, 0x100) < 0)));
     assertEquals(0xc0000L, failure.shrunkCounterexample(), "frames shrink toward the table");
   }
 
@@ -134,11 +138,37 @@ class HostGensTest {
     }
     assertEquals(Set.of("update", "ptwr", "write", "pin", "unpin", "shadow", "p2m", "retype",
         "msix enable", "msix disable", "msix prepare", "msix release", "assign", "protect",
-        "unprotect"), commands);
+        "unprotect", "iomem"), commands);
     SplittableRandom again = new SplittableRandom(19);
     for (String line : first) {
       assertEquals(line, ops.generate(again).toString(), "the same seed draws the same lines");
     }
+  }
+
+  /** Issue 15: protect, unprotect and iomem reach the edge ranges, and they replay as scripts. */
+  @Test
+  void rangeOperationsReachTheEdges() {
+    HostSetup setup = HostSetup.of(Policy.HARDENED, HostSetupTest.device());
+    Gen<Action<Host, Object>> ops = HostGens.operations(setup);
+    SplittableRandom random = new SplittableRandom(29);
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 20000; i++) {
+      String[] words = ops.generate(random).toString().split(" ");
+      if (words[0].equals("protect") || words[0].equals("iomem")) {
+        seen.add(words[0] + " " + words[2]);
+      }
+    }
+    for (String range : List.of("0x1", "0xfff-0x1000", "0x3ffffffff", "0x3ffffffff-0x400000000",
+        "0xfffffffff-0x1000000000", "0xfffffffffffffffe-0xffffffffffffffff",
+        "0xffffffffffffffff", "0x1000-0xffffffffffffffff", "0x0-0xfffffffffffffffe",
+        "0x0-0xffffffffffffffff")) {
+      assertTrue(seen.contains("protect " + range), "protect " + range);
+      assertTrue(seen.contains("iomem " + range), "iomem " + range);
+    }
+    assertTrue(seen.contains("protect 0x0-0xffffffff"));
+    assertTrue(seen.contains("protect 0x1000-0xffffffff"));
+    assertFalse(seen.contains("iomem 0x0-0xffffffff"), "4,096 1-GByte leaves: too slow to revoke");
+    assertFalse(seen.contains("iomem 0x1000-0xffffffff"));
   }
 
   @Test
