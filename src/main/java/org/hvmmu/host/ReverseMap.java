@@ -58,7 +58,8 @@ final class ReverseMap {
 
   /**
    * Moves the record of one entry from frame {@code oldMfn} to frame {@code newMfn} in one step;
-   * -1 stands for "none" on either side.
+   * -1 stands for "none" on either side (no entry maps frame ~0: PTEs and p2m leaves hold frames of
+   * at most 40 bits, {@code Pte.MAX_MFN}).
    */
   synchronized void replace(
       long oldMfn, long newMfn, int domain, MappingKind kind, long where, int slot) {
