@@ -43,6 +43,9 @@ class HostSeedHolesPropertyTest {
   static final long TABLE = 0xe0840;
   static final long PBA = 0xe0842;
 
+  /** Steps a random seed's shrunk hunt may have beyond the fixed seed's. */
+  static final int SLACK = 2;
+
   /** Tries a hunt may take; the fixed seeds find each hole well within them. */
   static final int HUNT_TRIES = 2000;
 
@@ -403,18 +406,20 @@ class HostSeedHolesPropertyTest {
 
   @Test
   void everyHoleIsFoundFromAnySeed() {
-    // The run's own seed (-Dhvmmu.seed replays it): each hunt finds its hole, shrunk to at most the
-    // length found with the fixed seeds (greedy shrinking is not guaranteed to reach it, but has in
-    // every run so far).
+    // The run's own seed (-Dhvmmu.seed replays it): each hunt finds its hole, shrunk to a short
+    // sequence. Greedy shrinking is not guaranteed to reach the length the fixed seeds reach (3, 3,
+    // 2, 1 and 2): seed 0x7c35fd46eb4050e shrinks the shadow hunt to 4 steps, because removing any
+    // one step of its sequence loses the hole. The bound allows two steps more than the fixed seeds.
     PropertyConfig config = PropertyConfig.defaults().tries(HUNT_TRIES);
-    assertFound(hunt(nic(SECOND_ENABLE), config), HostInvariants.UNPROTECTED_MSIX, 3);
-    assertFound(hunt(nic(SHADOW_NO_OP), config), HostInvariants.WRITABLE_READ_ONLY_MMIO, 3);
-    assertFound(hunt(pvOnly(NO_REVOCATION), config), HostInvariants.WRITABLE_READ_ONLY_MMIO, 2);
-    assertFound(hunt(nic(BAR_READ), config), HostInvariants.UNPROTECTED_MSIX, 1);
-    // The whole seed has several holes; a run may find any of them, shrunk to one or two steps.
+    assertFound(hunt(nic(SECOND_ENABLE), config), HostInvariants.UNPROTECTED_MSIX, 3 + SLACK);
+    assertFound(hunt(nic(SHADOW_NO_OP), config), HostInvariants.WRITABLE_READ_ONLY_MMIO, 3 + SLACK);
+    assertFound(hunt(pvOnly(NO_REVOCATION), config), HostInvariants.WRITABLE_READ_ONLY_MMIO,
+        2 + SLACK);
+    assertFound(hunt(nic(BAR_READ), config), HostInvariants.UNPROTECTED_MSIX, 1 + SLACK);
+    // The whole seed has several holes; a run may find any of them, shrunk to a few steps.
     PropertyFailure seed = hunt(nic(Policy.SEED_2010), config);
     assertFalse(broken(seed).invariants().isEmpty());
-    assertTrue(((List<?>) seed.shrunkCounterexample()).size() <= 2, seed.getMessage());
+    assertTrue(((List<?>) seed.shrunkCounterexample()).size() <= 2 + SLACK, seed.getMessage());
   }
 
   private static void assertFound(PropertyFailure failure, String invariant, int maxLength) {
