@@ -186,6 +186,9 @@ public final class ScenarioRunner {
     return new Execution(scenario, policyFor(scenario)).run();
   }
 
+  /** The most MSI-X messages a run keeps for {@code expect sent}; older ones are forgotten. */
+  static final int MAX_SENT = 4096;
+
   /** The state of one run. */
   private final class Execution {
     private final Scenario scenario;
@@ -220,8 +223,12 @@ public final class ScenarioRunner {
             long frames = step.command() instanceof Scenario.HostConfig h ? h.frames()
                 : Scenario.DEFAULT_HOST_FRAMES;
             host = new Host(frames, policy);
-            host.setInterruptSink((bdf, entry, address, data, interrupt) ->
-                sent.add(new long[] {address, data & 0xffff_ffffL}));
+            host.setInterruptSink((bdf, entry, address, data, interrupt) -> {
+              if (sent.size() == MAX_SENT) {
+                sent.poll(); // bounded: the oldest unexpected message goes
+              }
+              sent.add(new long[] {address, data & 0xffff_ffffL});
+            });
             if (step.command() instanceof Scenario.HostConfig h) {
               host.configureVcpus(TlbConfig.goldenCove(), LatencyModel.GOLDEN_COVE, h.tlb());
             }
