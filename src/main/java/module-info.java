@@ -17,6 +17,7 @@ module org.hvmmu {
   exports org.hvmmu.p2m.shadow;
   exports org.hvmmu.pci;
   exports org.hvmmu.pci.msix;
+  exports org.hvmmu.pci.msix.regs;
   exports org.hvmmu.rangeset;
   exports org.hvmmu.rangeset.owned;
   exports org.hvmmu.testkit;

@@ -5,10 +5,10 @@ import java.util.Map;
 import org.hvmmu.mmu.memory.MmioHandler;
 
 /**
- * The memory BARs of a device as the machine memory sees them: registers that hold what was last
- * written (zero before), byte-exact, with nothing behind them yet. The MSI-X table and PBA become
- * live registers in a later step; until then a guest store to them is visible here, which is what
- * the protection is about.
+ * The memory BARs of a device as the machine memory sees them, apart from the MSI-X table and PBA
+ * (live registers, {@link org.hvmmu.pci.msix.regs.MsixRegisters}, which hand every other byte of
+ * the BARs here): registers that hold what was last written (zero before), byte-exact, with nothing
+ * behind them. A device whose table or PBA cannot be placed has all its BAR bytes here.
  */
 final class DeviceMemory implements MmioHandler {
   private final String name;

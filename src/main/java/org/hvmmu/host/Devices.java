@@ -2,6 +2,7 @@ package org.hvmmu.host;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.hvmmu.mmu.memory.MmioHandler;
 import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.pci.BarReadMode;
@@ -9,7 +10,10 @@ import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciMemBar;
 import org.hvmmu.pci.msix.MsixCapability;
 import org.hvmmu.pci.msix.MsixDevice;
+import org.hvmmu.pci.msix.MsixRegion;
 import org.hvmmu.pci.msix.MsixResult;
+import org.hvmmu.pci.msix.regs.MsixAccessPolicy;
+import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.x86.pv.FrameTable;
 import org.hvmmu.xen.DomainIds;
 
@@ -27,13 +31,26 @@ final class Devices {
     this.host = host;
   }
 
-  /** See {@link Host#addDevice}. */
-  HostDevice add(PciDevice pci) {
+  /** See {@link Host#addDevice(PciDevice, MsixAccessPolicy)}. */
+  HostDevice add(PciDevice pci, MsixAccessPolicy access) {
     boolean msix = MsixCapability.find(pci).isPresent();
     HostDevice dev = new HostDevice(pci,
         msix ? new MsixDevice(pci, host.registrations(), host.policy().msix()) : null);
     long[] bars = dev.barFrames();
-    DeviceMemory registers = new DeviceMemory(pci.address().toString());
+    DeviceMemory other = new DeviceMemory(pci.address().toString());
+    MmioHandler registers = other;
+    if (msix) {
+      MsixRegion table = dev.trueTable();
+      MsixRegion pba = dev.truePba();
+      int entries = MsixCapability.find(pci).tableSize();
+      if (table.usable() && pba.usable()
+          && MsixRegisters.layoutProblem(entries, table.address(), pba.address()) == null) {
+        MsixRegisters live = new MsixRegisters(pci.address().bdf(), entries, table.address(),
+            pba.address(), access, host.interrupts(), other);
+        dev.setMsixRegisters(live);
+        registers = live; // the table and PBA bytes; every other byte of the BARs is the store
+      }
+    }
     FrameTable frames = host.frames();
     for (int i = 0; i < bars.length; i += 2) {
       for (long mfn = bars[i]; mfn <= bars[i + 1] && frames.mfnValid(mfn); mfn++) {
@@ -54,7 +71,7 @@ final class Devices {
    * Makes a BAR's frames MMIO regions of the machine memory, except frames another device's BAR
    * already claims (a configuration a real PCI bus would not have; the first device keeps them).
    */
-  private void mapBar(long first, long last, DeviceMemory registers) {
+  private void mapBar(long first, long last, MmioHandler registers) {
     PhysicalMemory machine = host.machine();
     if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
       return; // beyond MAXPHYADDR: no machine address decodes it

@@ -21,6 +21,10 @@ import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.p2m.shadow.ShadowL1e;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.msix.MsixResult;
+import org.hvmmu.pci.msix.regs.InterruptSink;
+import org.hvmmu.pci.msix.regs.MsixAccessPolicy;
+import org.hvmmu.pci.msix.regs.MsixFireResult;
+import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.rangeset.owned.OwnedRanges;
@@ -98,6 +102,7 @@ public final class Host {
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
   private final Devices devices = new Devices(this);
+  private final DeviceInterrupts interrupts = new DeviceInterrupts();
   private final PvPaging pvPaging = new PvPaging(this);
   private final P2mPaging p2mPaging = new P2mPaging(this);
   private final ShadowPaging shadowPaging = new ShadowPaging(this);
@@ -513,21 +518,85 @@ public final class Host {
   // ---- devices and MSI-X ------------------------------------------------------------------------
 
   /**
-   * Adds a PCI function to the host. Its BAR frames inside the frame table become MMIO owned by
-   * {@code dom_io} (if still free) and MMIO regions of the machine memory; its MSI-X state uses the
-   * host's registrations and the policy's MSI-X switches. The host keeps it until the end.
+   * Adds a PCI function to the host, its MSI-X registers under {@link MsixAccessPolicy#PCI_SPEC}:
+   * see {@link #addDevice(PciDevice, MsixAccessPolicy)}.
    *
    * @param pci the function, from a dump, sysfs or built in code
    * @return the device
    */
   public HostDevice addDevice(PciDevice pci) {
+    return addDevice(pci, MsixAccessPolicy.PCI_SPEC);
+  }
+
+  /**
+   * Adds a PCI function to the host. Its BAR frames inside the frame table become MMIO owned by
+   * {@code dom_io} (if still free) and MMIO regions of the machine memory; its MSI-X state uses the
+   * host's registrations and the policy's MSI-X switches. The MSI-X table and PBA (at their true
+   * addresses) are live registers in their reset state ({@link HostDevice#msixRegisters()}), whose
+   * undefined corners {@code access} chooses; the rest of the BARs hold what was written. The host
+   * keeps the device until the end.
+   *
+   * @param pci the function, from a dump, sysfs or built in code
+   * @param access the MSI-X register block's policy
+   * @return the device
+   */
+  public HostDevice addDevice(PciDevice pci, MsixAccessPolicy access) {
     Objects.requireNonNull(pci, "pci");
+    Objects.requireNonNull(access, "access");
     config.lock();
     try {
-      return devices.add(pci);
+      return devices.add(pci, access);
     } finally {
       config.unlock();
     }
+  }
+
+  /**
+   * Where every device's MSI-X messages go from now on (the embedder's interrupt controller); {@link
+   * InterruptSink#DISCARD} until set. The sink runs on the thread that fired or unmasked the vector,
+   * under that device's register lock.
+   *
+   * @param sink the sink
+   */
+  public void setInterruptSink(InterruptSink sink) {
+    interrupts.setTarget(sink);
+  }
+
+  /**
+   * Device {@code dev} signals MSI-X vector {@code entry}: the message its table entry holds now is
+   * decoded and handed to the interrupt sink, or the vector is made pending if masked ({@link
+   * MsixRegisters#fire}). Allocates nothing.
+   *
+   * @param dev the device
+   * @param entry the vector
+   * @return delivered, pending, not enabled, out of range, or no MSI-X registers
+   */
+  public MsixFireResult fireMsix(HostDevice dev, int entry) {
+    return DeviceInterrupts.fire(dev, entry);
+  }
+
+  /**
+   * A configuration-space write to device {@code dev}, as the hardware domain's {@code pci_conf}
+   * access or a device model would issue it. The configuration space read from a dump stays as it
+   * was; the write reaches the live registers where it covers MSI-X Message Control's upper byte
+   * (Enable, bit 15, and Function Mask, bit 14; PCIe Base §7.7.2), as QEMU's {@code
+   * msix_write_config} acts on it. Other bytes have no effect.
+   *
+   * @param dev the device
+   * @param offset the byte offset, a multiple of {@code size}
+   * @param size 1, 2 or 4
+   * @param value the value, little-endian in the low {@code 8 * size} bits
+   * @return whether the write reached Message Control's writable bits
+   * @throws IllegalArgumentException if the size is not 1, 2 or 4, or the access is unaligned or
+   *     outside the configuration space
+   */
+  public boolean writeConfig(HostDevice dev, int offset, int size, int value) {
+    return DeviceInterrupts.writeConfig(dev, offset, size, value);
+  }
+
+  /** The sink every register block sends through. */
+  DeviceInterrupts interrupts() {
+    return interrupts;
   }
 
   /**

@@ -9,6 +9,7 @@ import org.hvmmu.pci.msix.MsixDevice;
 import org.hvmmu.pci.msix.MsixLayout;
 import org.hvmmu.pci.msix.MsixRegion;
 import org.hvmmu.pci.msix.PbaSizing;
+import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.x86.Pte;
 
 /**
@@ -24,6 +25,7 @@ public final class HostDevice {
   private final MsixRegion trueTable;
   private final MsixRegion truePba;
   private GuestDomain owner;
+  private MsixRegisters msixRegisters;
 
   HostDevice(PciDevice pci, MsixDevice msix) {
     this.pci = pci;
@@ -130,6 +132,30 @@ public final class HostDevice {
 
   void setOwner(GuestDomain owner) {
     this.owner = owner;
+  }
+
+  /**
+   * The live MSI-X table and PBA behind the BAR: what a guest store that reaches them changes and
+   * what {@link Host#fireMsix} sends.
+   *
+   * @return the register block
+   * @throws IllegalStateException if the function has no MSI-X capability, or its table and PBA
+   *     cannot be registers ({@link MsixRegisters#layoutProblem}, or a BAR without an address)
+   */
+  public MsixRegisters msixRegisters() {
+    if (msixRegisters == null) {
+      throw new IllegalStateException(pci.address() + " has no live MSI-X registers"
+          + (msix == null ? " (no MSI-X capability)" : " (table or PBA cannot be placed)"));
+    }
+    return msixRegisters;
+  }
+
+  MsixRegisters msixRegistersOrNull() {
+    return msixRegisters;
+  }
+
+  void setMsixRegisters(MsixRegisters regs) {
+    this.msixRegisters = regs;
   }
 
   @Override

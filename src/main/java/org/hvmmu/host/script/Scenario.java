@@ -132,7 +132,7 @@ public record Scenario(String source, Path directory, List<Step> steps) {
           ExpectPvEntry, ExpectP2mEntry, ExpectShadowEntry, ExpectProtected, ExpectInvariantsHold,
           ExpectInvariantFails, PrintRanges, PrintInvariants, CreateVcpu, LoadRegisters, Read,
           Store, Fetch, Translate, Invlpg, Invpcid, Mmuext, UpdateVa, Poke, ExpectMemory,
-          ExpectValue, ExpectOk, ExpectFault {
+          ExpectValue, ExpectOk, ExpectFault, MsixFire, ConfigWrite, ExpectSent {
 
     /**
      * Whether this is an {@code expect} line (it checks, changes nothing, and has no return code
@@ -491,6 +491,92 @@ public record Scenario(String source, Path directory, List<Step> steps) {
     public MsixDisable {
       checkName(device);
       checkEntry(entry);
+    }
+  }
+
+  /**
+   * {@code msix fire DEVICE ENTRY}: {@code Host.fireMsix}, the device signals vector ENTRY; the
+   * return code is the result's ordinal: 0 delivered, 1 pending, 2 not enabled, 3 out of range, 4
+   * no MSI-X registers. A message sent goes to the queue {@code expect sent} reads.
+   *
+   * @param device the device
+   * @param entry the vector, 0 to {@link #MAX_MSIX_ENTRY}
+   */
+  public record MsixFire(String device, int entry) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param device the device
+     * @param entry the entry
+     */
+    public MsixFire {
+      checkName(device);
+      checkEntry(entry);
+    }
+  }
+
+  /**
+   * {@code config DEVICE OFFSET SIZE VALUE}: {@code Host.writeConfig}, a configuration-space write
+   * (it acts on MSI-X Message Control's Enable and Function Mask); return code 0 if it reached them,
+   * 1 if not.
+   *
+   * @param device the device
+   * @param offset the byte offset, 0 to 4095, a multiple of the size
+   * @param size 1, 2 or 4
+   * @param value the value, at most {@code 8 * size} bits
+   */
+  public record ConfigWrite(String device, int offset, int size, long value) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param device the device
+     * @param offset the offset
+     * @param size the size
+     * @param value the value
+     */
+    public ConfigWrite {
+      checkName(device);
+      if (size != 1 && size != 2 && size != 4) {
+        throw new IllegalArgumentException("config write size " + size + " (expected 1, 2 or 4)");
+      }
+      if (offset < 0 || offset > 4095 || offset % size != 0) {
+        throw new IllegalArgumentException("config write offset " + offset
+            + " (expected 0 to 4095, a multiple of " + size + ")");
+      }
+      if (size < 8 && (value >>> (8 * size)) != 0) {
+        throw new IllegalArgumentException("config write value 0x" + Long.toHexString(value)
+            + " is wider than " + size + " bytes");
+      }
+    }
+  }
+
+  /**
+   * {@code expect sent ADDRESS DATA} or {@code expect sent nothing}: the oldest MSI-X message not
+   * yet expected (any device, from a fire, an unmask or a configuration write) had this address and
+   * data; or no message is waiting.
+   *
+   * @param nothing true for {@code nothing}
+   * @param address the 64-bit message address (0 with {@code nothing})
+   * @param data the 32-bit message data (0 with {@code nothing})
+   */
+  public record ExpectSent(boolean nothing, long address, long data) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param nothing see above
+     * @param address see above
+     * @param data see above
+     */
+    public ExpectSent {
+      if ((data >>> 32) != 0 || (nothing && (address != 0 || data != 0))) {
+        throw new IllegalArgumentException("expect sent: data 0x" + Long.toHexString(data)
+            + " (expected 32 bits; address and data 0 with nothing)");
+      }
+    }
+
+    @Override
+    public boolean isExpect() {
+      return true;
     }
   }
 

@@ -221,6 +221,7 @@ public final class ScenarioParser {
           yield new Scenario.Unprotect(name, r[0], r[1]);
         }
         case "msix" -> msix();
+        case "config" -> configWrite();
         case "pin" -> {
           String d = domain(Need.PV);
           long mfn = number("an MFN");
@@ -436,7 +437,7 @@ public final class ScenarioParser {
     }
 
     private Command msix() {
-      String what = word("enable, disable, prepare or release");
+      String what = word("enable, disable, prepare, release or fire");
       return switch (what) {
         case "enable" -> {
           String dev = device(true);
@@ -452,8 +453,10 @@ public final class ScenarioParser {
             intNumber("an MSI-X entry", 0, Scenario.MAX_MSIX_ENTRY));
         case "prepare" -> new Scenario.MsixPrepare(device(true));
         case "release" -> new Scenario.MsixRelease(device(true));
+        case "fire" -> new Scenario.MsixFire(device(true),
+            intNumber("an MSI-X entry", 0, Scenario.MAX_MSIX_ENTRY));
         default -> throw error("msix " + quote(what)
-            + ": expected enable, disable, prepare or release");
+            + ": expected enable, disable, prepare, release or fire");
       };
     }
 
@@ -468,6 +471,24 @@ public final class ScenarioParser {
         return new Scenario.Ptwr(d, mfn, offset, bytes, value, true, entry("the old value"));
       }
       return new Scenario.Ptwr(d, mfn, offset, bytes, value, false, 0);
+    }
+
+    private Command configWrite() {
+      String dev = device(true);
+      int offset = intNumber("a configuration-space offset", 0, 4095);
+      int size = intNumber("a size (1, 2 or 4)", 1, 4);
+      if (size == 3) {
+        throw error("config: size 3 (expected 1, 2 or 4)");
+      }
+      if (offset % size != 0) {
+        throw error("config: offset " + offset + " is not a multiple of the size " + size);
+      }
+      long value = number("a value");
+      if ((value >>> (8 * size)) != 0) {
+        throw error("config: value " + ScenarioWriter.hex(value) + " is wider than " + size
+            + " bytes");
+      }
+      return new Scenario.ConfigWrite(dev, offset, size, value);
     }
 
     private Command expect() {
@@ -507,6 +528,18 @@ public final class ScenarioParser {
         case "invariants" -> {
           keyword("hold");
           return new Scenario.ExpectInvariantsHold();
+        }
+        case "sent" -> {
+          if (more() && tokens.get(next).equals("nothing")) {
+            next++;
+            return new Scenario.ExpectSent(true, 0, 0);
+          }
+          long address = number("a message address");
+          long data = number("message data");
+          if ((data >>> 32) != 0) {
+            throw error("expect sent: data " + ScenarioWriter.hex(data) + " is wider than 32 bits");
+          }
+          return new Scenario.ExpectSent(false, address, data);
         }
         case "memory" -> {
           return new Scenario.ExpectMemory(domain(null), number("a guest-physical address"),

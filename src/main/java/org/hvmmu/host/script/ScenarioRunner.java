@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.hvmmu.host.GuestDomain;
@@ -31,6 +33,8 @@ import org.hvmmu.pci.LspciDumpReader;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
 import org.hvmmu.pci.msix.MsixResult;
+import org.hvmmu.pci.msix.regs.MsiInterrupt;
+import org.hvmmu.pci.msix.regs.MsixFireResult;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.xen.HypervisorBugException;
@@ -182,6 +186,9 @@ public final class ScenarioRunner {
     return new Execution(scenario, policyFor(scenario)).run();
   }
 
+  /** The most MSI-X messages a run keeps for {@code expect sent}; older ones are forgotten. */
+  static final int MAX_SENT = 4096;
+
   /** The state of one run. */
   private final class Execution {
     private final Scenario scenario;
@@ -200,6 +207,8 @@ public final class ScenarioRunner {
     private long accessValue;
     private long accessFault;
     private long accessAddress;
+    /** MSI-X messages sent and not yet expected: {address, data} pairs, oldest first. */
+    private final ArrayDeque<long[]> sent = new ArrayDeque<>();
 
     Execution(Scenario scenario, Policy policy) {
       this.scenario = scenario;
@@ -214,6 +223,12 @@ public final class ScenarioRunner {
             long frames = step.command() instanceof Scenario.HostConfig h ? h.frames()
                 : Scenario.DEFAULT_HOST_FRAMES;
             host = new Host(frames, policy);
+            host.setInterruptSink((bdf, entry, address, data, interrupt) -> {
+              if (sent.size() == MAX_SENT) {
+                sent.poll(); // bounded: the oldest unexpected message goes
+              }
+              sent.add(new long[] {address, data & 0xffff_ffffL});
+            });
             if (step.command() instanceof Scenario.HostConfig h) {
               host.configureVcpus(TlbConfig.goldenCove(), LatencyModel.GOLDEN_COVE, h.tlb());
             }
@@ -351,6 +366,20 @@ public final class ScenarioRunner {
       }
       if (command instanceof Scenario.MsixRelease c) {
         return msix(host.releaseMsix(device(step, c.device())));
+      }
+      if (command instanceof Scenario.MsixFire c) {
+        int before = sent.size();
+        MsixFireResult r = host.fireMsix(device(step, c.device()), c.entry());
+        return new StepOutcome(r.ordinal(), r.name().toLowerCase(Locale.ROOT).replace('_', ' ')
+            + (sent.size() > before ? ": " + message(sent.peekLast()) : ""), List.of(), List.of());
+      }
+      if (command instanceof Scenario.ConfigWrite c) {
+        int before = sent.size();
+        boolean reached = host.writeConfig(device(step, c.device()), c.offset(), c.size(),
+            (int) c.value());
+        return new StepOutcome(reached ? 0 : 1, (reached ? "Message Control written"
+            : "no effect") + (sent.size() > before ? ", " + (sent.size() - before) + " sent" : ""),
+            List.of(), List.of());
       }
       if (command instanceof Scenario.Pin c) {
         return done(host.pinTable(domain(step, c.domain()), c.mfn(), c.level()));
@@ -517,6 +546,19 @@ public final class ScenarioRunner {
 
     /** The vCPU expectations: {expected} or {expected, actual}; null for another command. */
     private String[] expectAccess(Scenario.Step step, Command command) {
+      if (command instanceof Scenario.ExpectSent c) {
+        long[] m = sent.poll();
+        if (c.nothing()) {
+          return m == null ? new String[] {"nothing sent"}
+              : new String[] {"nothing sent", "the device sent " + message(m)};
+        }
+        String expected = "sent " + message(new long[] {c.address(), c.data()});
+        if (m == null) {
+          return new String[] {expected, "nothing was sent"};
+        }
+        return m[0] == c.address() && m[1] == c.data() ? new String[] {expected}
+            : new String[] {expected, "the device sent " + message(m)};
+      }
       if (command instanceof Scenario.ExpectMemory c) {
         long mask = c.size() == 8 ? -1L : (1L << (8 * c.size())) - 1;
         long actual = host.readGuestPhysical(domain(step, c.domain()), c.gpa(), c.size());
@@ -569,6 +611,11 @@ public final class ScenarioRunner {
     private String frames(org.hvmmu.pci.msix.MsixRegion r) {
       return r.usable() ? "frame " + ScenarioWriter.range(r.firstFrame(), r.lastFrame())
           : "unusable";
+    }
+
+    private String message(long[] m) {
+      return ScenarioWriter.hex(m[0]) + " " + ScenarioWriter.hex(m[1]) + " ("
+          + MsiInterrupt.toString(MsiInterrupt.decode(m[0], (int) m[1], false)) + ")";
     }
 
     private StepOutcome msix(MsixResult r) {

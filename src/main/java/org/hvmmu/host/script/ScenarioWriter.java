@@ -164,6 +164,17 @@ public final class ScenarioWriter {
     if (command instanceof MsixRelease c) {
       return "msix release " + c.device();
     }
+    if (command instanceof Scenario.MsixFire c) {
+      return "msix fire " + c.device() + " " + c.entry();
+    }
+    if (command instanceof Scenario.ConfigWrite c) {
+      return "config " + c.device() + " " + hex(c.offset()) + " " + c.size() + " "
+          + hex(c.value());
+    }
+    if (command instanceof Scenario.ExpectSent c) {
+      return c.nothing() ? "expect sent nothing"
+          : "expect sent " + hex(c.address()) + " " + hex(c.data());
+    }
     if (command instanceof Pin c) {
       return "pin " + c.domain() + " " + hex(c.mfn())
           + (c.level() == PageType.L1_PAGE_TABLE ? "" : " " + Scenario.levelName(c.level()));

@@ -208,6 +208,15 @@ class ScenarioPropertyTest {
           }
         }
         case 45 -> out.add(new Scenario.ExpectInvariantFails("tlb-writable-read-only-mmio"));
+        case 46 -> out.add(new Scenario.MsixFire(device(out, devices), ch.c() % 2048));
+        case 47 -> {
+          int size = SIZES[ch.c() % 3]; // 1, 2, 4
+          long mask = (1L << (8 * size)) - 1;
+          out.add(new Scenario.ConfigWrite(device(out, devices), (ch.c() * size) % 4096, size,
+              ch.a() & mask));
+        }
+        case 48 -> out.add((ch.c() & 1) == 0 ? new Scenario.ExpectSent(true, 0, 0)
+            : new Scenario.ExpectSent(false, ch.a(), ch.b() & 0xffff_ffffL));
         default -> out.add(new Scenario.PrintInvariants());
       }
       first = false;
