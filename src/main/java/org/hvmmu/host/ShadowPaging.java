@@ -1,5 +1,6 @@
 package org.hvmmu.host;
 
+import org.hvmmu.host.access.ShadowRoAccess;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
@@ -269,6 +270,11 @@ final class ShadowPaging {
       // write to read-only MMIO, an entry the validator refused): the model stops at once, with the
       // fault the processor raises on the entries as they now are.
       sd.unfixable++;
+      if (write && d.hasP2m() && type == P2mType.MMIO_DIRECT.code(p2mSwitches().era())
+          && host.mmioRoRanges().containsSingleton(mfn)) {
+        v.recordAccess(ShadowRoAccess.access(host.policy().roMmio(), false, v.instruction(), null,
+            false)); // SHADOW_REFAULT: Xen's livelock, ended here
+      }
       int code = (ec & ~Pfec.PAGE_PRESENT)
           | (shadowAllows(sd, s.topShadow, va, 0) ? Pfec.PAGE_PRESENT : 0);
       return Fault.of(FaultKind.PAGE_FAULT, code);

@@ -1,0 +1,84 @@
+package org.hvmmu.host;
+
+import org.hvmmu.host.access.AccessOutcome;
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.HapRoAccess;
+import org.hvmmu.host.access.InstructionClass;
+import org.hvmmu.mmu.EptQualification;
+import org.hvmmu.mmu.Fault;
+import org.hvmmu.mmu.FaultKind;
+import org.hvmmu.mmu.NpfExitInfo;
+import org.hvmmu.p2m.P2mEntry;
+import org.hvmmu.p2m.P2mEra;
+import org.hvmmu.p2m.P2mType;
+
+/**
+ * Xen in front of an EPT or NPT vCPU: an EPT violation or nested page fault of the final
+ * translation on a read-only {@code mmio_direct} frame or a {@code p2m_mmio_dm} page goes to
+ * {@code hvm_hap_nested_page_fault}, decided by {@link HapRoAccess} and recorded on the vCPU: a
+ * store Xen discards completes, a load the null handler serves returns all ones, #GP(0) replaces
+ * the exit when emulation fails, and a crash crashes the domain ({@link Host#crashDomain}) and
+ * returns the processor's exit. The model's host has no ioreq server and no msixtbl registration:
+ * what would go to the device model finds the null handler. Every other exit goes back unchanged.
+ */
+final class HapFaultHandler implements GuestVcpu.FaultHandler {
+  private final Host host;
+
+  HapFaultHandler(Host host) {
+    this.host = host;
+  }
+
+  @Override
+  public long handle(GuestVcpu v, long fault, long la, int access, int size, long value) {
+    int kind = Fault.kindCode(fault);
+    boolean npt = kind == FaultKind.NESTED_PAGE_FAULT.code();
+    if (size == 0 || (kind != FaultKind.EPT_VIOLATION.code() && !npt)) {
+      return fault;
+    }
+    long code = Fault.code(fault);
+    if ((code & (npt ? NpfExitInfo.FINAL_TRANSLATION : EptQualification.GLA_TRANSLATED)) == 0) {
+      return fault; // a guest page-table access, not the data access
+    }
+    GuestDomain d = v.domain();
+    long gpa = v.cpu().faultGuestPhysical();
+    long mfn;
+    boolean mmioDm;
+    synchronized (d) {
+      if (d.crashed()) {
+        return fault;
+      }
+      P2mEntry e = d.lookup;
+      if (!d.p2m().getEntry(gpa >>> 12, e)) {
+        return fault;
+      }
+      P2mEra era = host.policy().p2m().era();
+      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era);
+      mfn = e.mfn();
+      boolean roMmio = e.typeCode() == P2mType.MMIO_DIRECT.code(era)
+          && host.mmioRoRanges().containsSingleton(mfn);
+      if (!mmioDm && !roMmio) {
+        return fault;
+      }
+    }
+    InstructionClass insn = v.instruction();
+    AccessReason r = HapRoAccess.access(host.policy().roMmio(), npt, mmioDm, insn, null, false);
+    v.recordAccess(r);
+    AccessOutcome o = r.outcome();
+    switch (o) {
+      case DOMAIN_CRASHED:
+        host.crashDomain(d);
+        return fault;
+      case GP_INJECTED:
+        return Fault.of(FaultKind.GENERAL_PROTECTION, 0);
+      case READ_ALL_ONES:
+        return v.completeLoad(size == 8 ? -1L : (1L << (8 * size)) - 1);
+      case READ_FROM_DEVICE:
+        return v.completeLoad(host.machine().read((mfn << 12) | (gpa & 0xFFF), size));
+      case DROPPED_SILENT:
+      case DROPPED_LOGGED:
+        return insn == InstructionClass.LOAD ? fault : EMULATED;
+      default:
+        return fault; // no device model in the model's host: nothing else is reachable
+    }
+  }
+}
