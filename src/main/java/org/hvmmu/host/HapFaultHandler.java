@@ -4,6 +4,7 @@ import org.hvmmu.host.access.AccessOutcome;
 import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.access.HapRoAccess;
 import org.hvmmu.host.access.InstructionClass;
+import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.EptQualification;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
@@ -11,6 +12,7 @@ import org.hvmmu.mmu.NpfExitInfo;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mEra;
 import org.hvmmu.p2m.P2mType;
+import org.hvmmu.p2m.RadixP2m;
 
 /**
  * Xen in front of an EPT or NPT vCPU: an EPT violation or nested page fault of the final
@@ -18,8 +20,10 @@ import org.hvmmu.p2m.P2mType;
  * {@code hvm_hap_nested_page_fault}, decided by {@link HapRoAccess} and recorded on the vCPU: a
  * store Xen discards completes, a load the null handler serves returns all ones, #GP(0) replaces
  * the exit when emulation fails, and a crash crashes the domain ({@link Host#crashDomain}) and
- * returns the processor's exit. The model's host has no ioreq server and no msixtbl registration:
- * what would go to the device model finds the null handler. Every other exit goes back unchanged.
+ * returns the processor's exit. A {@code p2m_mmio_dm} page of a table registered with {@link
+ * Host#registerMsixtbl} goes to msixtbl first ({@link Msixtbl}). The model's host has no ioreq
+ * server: what would go to the device model finds the null handler. Every other exit goes back
+ * unchanged.
  */
 final class HapFaultHandler implements GuestVcpu.FaultHandler {
   private final Host host;
@@ -43,26 +47,43 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
     long gpa = v.cpu().faultGuestPhysical();
     long mfn;
     boolean mmioDm;
+    InstructionClass insn = v.instruction();
+    RoMmioSwitches s = host.policy().roMmio();
+    AccessReason handled = null;
+    long served = 0;
     synchronized (d) {
       if (d.crashed()) {
         return fault;
       }
       P2mEntry e = d.lookup;
-      if (!d.p2m().getEntry(gpa >>> 12, e)) {
+      if (gpa >>> 12 >= RadixP2m.GFN_LIMIT) {
         return fault;
       }
+      boolean mapped = d.p2m().getEntry(gpa >>> 12, e); // p2m_mmio_dm has no frame
       P2mEra era = host.policy().p2m().era();
-      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era);
+      // Xen's get_entry reports an unpopulated gfn as p2m_mmio_dm (ept_get_entry and
+      // p2m_pt_get_entry set *t = p2m_mmio_dm first); the model's p2m reports it invalid, and the
+      // handler treats it as mmio_dm only on the pages of a registered msixtbl table.
+      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era) || (!mapped && d.msixtbl(gpa) != null);
       mfn = e.mfn();
-      boolean roMmio = e.typeCode() == P2mType.MMIO_DIRECT.code(era)
+      boolean roMmio = mapped && e.typeCode() == P2mType.MMIO_DIRECT.code(era)
           && host.mmioRoRanges().containsSingleton(mfn);
       if (!mmioDm && !roMmio) {
         return fault;
       }
+      Msixtbl t = mmioDm && insn != InstructionClass.UNEMULATED ? d.msixtbl(gpa) : null;
+      if (t != null) {
+        // hvm_io_intercept: msixtbl, the first internal handler that accepts the access.
+        handled = insn == InstructionClass.LOAD ? t.read(s, host.machine(), gpa, size)
+            : t.write(s, host.machine(), gpa, size, value);
+        served = t.value;
+      }
     }
-    InstructionClass insn = v.instruction();
-    AccessReason r = HapRoAccess.access(host.policy().roMmio(), npt, mmioDm, insn, null, false);
+    AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, false);
     v.recordAccess(r);
+    if (r == handled && insn == InstructionClass.LOAD) {
+      return v.completeLoad(served);
+    }
     AccessOutcome o = r.outcome();
     switch (o) {
       case DOMAIN_CRASHED:
@@ -76,6 +97,7 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
         return v.completeLoad(host.machine().read((mfn << 12) | (gpa & 0xFFF), size));
       case DROPPED_SILENT:
       case DROPPED_LOGGED:
+      case PERFORMED:
         return insn == InstructionClass.LOAD ? fault : EMULATED;
       default:
         return fault; // no device model in the model's host: nothing else is reachable
