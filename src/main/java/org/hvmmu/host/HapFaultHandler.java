@@ -5,6 +5,7 @@ import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.access.HapRoAccess;
 import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.access.RoMmioSwitches;
+import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.EptQualification;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
@@ -36,8 +37,9 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
   public long handle(GuestVcpu v, long fault, long la, int access, int size, long value) {
     int kind = Fault.kindCode(fault);
     boolean npt = kind == FaultKind.NESTED_PAGE_FAULT.code();
-    if (size == 0 || (kind != FaultKind.EPT_VIOLATION.code() && !npt)) {
-      return fault;
+    if (size == 0 || (access & Access.FETCH) != 0
+        || (kind != FaultKind.EPT_VIOLATION.code() && !npt)) {
+      return fault; // translations carry no data; fetches from MMIO are not emulated here
     }
     long code = Fault.code(fault);
     if ((code & (npt ? NpfExitInfo.FINAL_TRANSLATION : EptQualification.GLA_TRANSLATED)) == 0) {

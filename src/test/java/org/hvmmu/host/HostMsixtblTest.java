@@ -1,6 +1,8 @@
 package org.hvmmu.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.hvmmu.host.access.AccessOutcome;
@@ -12,6 +14,8 @@ import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
 import org.hvmmu.x86.PageOrder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * msixtbl through an EPT vCPU: an HVM guest's table page is {@code p2m_mmio_dm} (QEMU does not map
@@ -50,7 +54,11 @@ class HostMsixtblTest {
 
   /** An EPT guest whose linear 0x400000 maps the table's guest page (p2m_mmio_dm). */
   private static GuestVcpu guest(Host host, Page page) {
-    GuestDomain d = host.createDomain(1, PagingMode.HVM_EPT, false);
+    return guest(host, page, PagingMode.HVM_EPT);
+  }
+
+  private static GuestVcpu guest(Host host, Page page, PagingMode mode) {
+    GuestDomain d = host.createDomain(1, mode, false);
     assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
     // p2m_mmio_dm with INVALID_MFN: an empty EPT entry, which Xen's ept_get_entry reports as
     // p2m_mmio_dm.
@@ -84,12 +92,13 @@ class HostMsixtblTest {
     assertEquals(0, page.writes, "address and data are the device model's to write");
   }
 
-  @Test
-  void t5T8TheMaskBitShouldReachTheDeviceAndReadBackAloneToday() {
+  @ParameterizedTest
+  @EnumSource(value = PagingMode.class, names = {"HVM_EPT", "HVM_NPT"})
+  void t5T8TheMaskBitShouldReachTheDeviceAndReadBackAloneToday(PagingMode mode) {
     Page page = new Page();
     page.write(16 + 12, 4, 0xABCD_0000L); // entry 1's Vector Control: reserved bits set
     page.writes = 0;
-    GuestVcpu v = guest(new Host(0x1000, Policy.HARDENED), page);
+    GuestVcpu v = guest(new Host(0x1000, Policy.HARDENED), page, mode);
     assertEquals(0, v.write(LA + 16 + 8, 8, 0x1_0000_0041L, Access.READ));
     assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason());
     assertEquals(0xABCD_0001L, page.read(16 + 12, 4), "bit 0 set, the rest untouched");
@@ -103,6 +112,9 @@ class HostMsixtblTest {
     assertEquals(0, v.write(LA + 16 + 12, 4, 0, Access.READ));
     assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason(), "flag cleared: applied");
     assertEquals(0xABCD_0000L, page.read(16 + 12, 4));
+    v.fetch(LA + 4, 4, false);
+    assertNotEquals(0, v.lastFault(), "a fetch is not emulated: the exit comes back");
+    assertNull(v.lastAccessReason());
   }
 
   @Test
