@@ -18,6 +18,7 @@ import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.NestedPaging;
 import org.hvmmu.mmu.memory.MmioHandler;
+import org.hvmmu.testkit.host.HostVcpuSetup;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.PvMmuAbi;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,21 @@ class HostAccessTest {
     assertEquals(0x3333_4444L, v.read(VA, 4, Access.USER), "reads reach the table");
     assertNull(v.lastAccessReason(), "an ordinary load decides nothing");
     assertEquals(0, v.lastOutcome());
+  }
+
+  @Test
+  void aPvDomUsStoreToARealMsixTableShouldBeItsPageFault() {
+    // HostVcpuSetup's pv1.0: linear 0x4000 maps the NIC's MSI-X table frame 0xe0840 (slot 4 of
+    // L1 table P); msix prepare protects it and the hardened revocation makes the entry read-only.
+    // A supervisor store under CR0.WP on a present read-only entry: error code P|W = 3.
+    HostVcpuSetup setup = HostVcpuSetup.of(Policy.HARDENED, HostPropertyTest.nic());
+    Host host = setup.build();
+    GuestVcpu v = setup.vcpu(host, 1, 0);
+    assertEquals(0, host.prepareMsix(host.devices().get(0)).rc());
+    assertEquals(Fault.of(FaultKind.PAGE_FAULT, 3), v.write(0x4000, 4, 1, Access.READ));
+    assertEquals(0x4000, v.cpu().cr2());
+    assertEquals(AccessReason.PV_NOT_HARDWARE_DOMAIN, v.lastAccessReason());
+    assertEquals(AccessOutcome.PF_INJECTED.code(), v.lastOutcome());
   }
 
   @Test
