@@ -645,8 +645,8 @@ public final class Host {
   }
   /**
    * {@code msixtbl_pt_register} for HVM domain {@code d} on EPT or NPT: Xen's msixtbl handler takes
-   * the guest's accesses to a passed-through MSI-X table of {@code entries} entries at guest-physical
-   * {@code gtable} (which the device model leaves as {@code p2m_mmio_dm} pages: map them so with
+   * the guest's accesses to a passed-through MSI-X table of {@code entries} entries at
+   * guest-physical {@code gtable} (which the device model leaves as {@code p2m_mmio_dm} pages: map them so with
    * {@link #setP2mEntry}), whose registers are at machine address {@code tableAddress}; {@code
    * boundEntries} has bit {@code i} set for each entry 0-63 with a bound {@code msi_desc} ({@code
    * pt_irq_create_bind}). What it does with each access is {@link

@@ -188,7 +188,7 @@ class HostAccessTest {
         () -> v.write(VA, 8, 0, Access.USER, InstructionClass.LOAD));
   }
 
-  // ---- HVM on EPT and NPT ------------------------------------------------------------------------
+  // ---- HVM on EPT and NPT -----------------------------------------------------------------------
 
   private static final long MMIO = 0xfe000;
   private static final long LA_MMIO = 0x40_0000L;

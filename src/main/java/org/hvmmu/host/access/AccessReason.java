@@ -73,9 +73,9 @@ public enum AccessReason {
    */
   MMCFG_MSIX_VETO(DROPPED_SILENT, "pci_msi_conf_write_intercept", "arch/x86/msi.c"),
 
-  // ---- HVM on EPT or NPT --------------------------------------------------------------------------
+  // ---- HVM on EPT or NPT ------------------------------------------------------------------------
 
-  /** A load from read-only {@code mmio_direct}: the entry is readable, no exit; the device answers. */
+  /** A load from read-only {@code mmio_direct}: the entry is readable, no exit. */
   HAP_DIRECT_READ(READ_FROM_DEVICE, "ept_p2m_type_to_flags", "arch/x86/mm/p2m-ept.c"),
   /**
    * A store to read-only {@code mmio_direct} before 8f36bde2b2 (4.21): {@code
@@ -141,7 +141,7 @@ public enum AccessReason {
   MSIXTBL_READ_MASK_BIT(READ_FROM_SHADOW, "msixtbl_read", "arch/x86/hvm/vmsi.c"),
   /** The seed: Vector Control read raw from the device ({@code readl} through the fixmap). */
   MSIXTBL_READ_CONTROL_RAW(READ_FROM_DEVICE, "msixtbl_read", "arch/x86/hvm/vmsi.c"),
-  /** A register sharing the table's first or last page: read from the device ({@code adjacent_read}). */
+  /** A register sharing the table's first or last page: read from the device. */
   MSIXTBL_ADJACENT_READ(READ_FROM_DEVICE, "adjacent_read", "arch/x86/hvm/vmsi.c"),
   /** The same when that page has no fixmap: all ones, warned once. */
   MSIXTBL_ADJACENT_READ_UNMAPPED(READ_ALL_ONES, "adjacent_read", "arch/x86/hvm/vmsi.c"),
@@ -166,7 +166,7 @@ public enum AccessReason {
    * model sees the write too.
    */
   MSIXTBL_GUEST_MASK(PERFORMED, "guest_mask_msi_irq", "arch/x86/msi.c"),
-  /** The seed: Vector Control written raw to the device ({@code writel}), reserved bits included. */
+  /** The seed: Vector Control written raw to the device ({@code writel}), reserved bits too. */
   MSIXTBL_WRITE_CONTROL_RAW(PERFORMED, "msixtbl_write", "arch/x86/hvm/vmsi.c"),
   /** A register sharing the table's page: written to the device ({@code adjacent_write}). */
   MSIXTBL_ADJACENT_WRITE(PERFORMED, "adjacent_write", "arch/x86/hvm/vmsi.c"),

@@ -15,9 +15,9 @@ public enum InstructionClass {
    * emulator reads the operand first.
    */
   READ_MODIFY_WRITE,
-  /** A locked read-modify-write ({@code lock add}, {@code cmpxchg}): a read, then a compare-exchange. */
+  /** A locked read-modify-write ({@code lock add}, {@code cmpxchg}): a read, then a cmpxchg. */
   LOCKED,
-  /** A string copy ({@code movs}, {@code rep movs}): it reads its source through the emulator too. */
+  /** A string copy ({@code movs}, {@code rep movs}): it reads its source through the emulator. */
   MOVS,
   /** A string store ({@code stos}, {@code rep stos}): element by element, no read. */
   STOS,

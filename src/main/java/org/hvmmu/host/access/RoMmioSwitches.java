@@ -9,8 +9,8 @@ package org.hvmmu.host.access;
  *
  * <p>Every switch is off in {@link #SEED_2010} and on in {@link #XEN_4_22}; {@link #HARDENED} is
  * {@link #XEN_4_22}: no access decision of 4.22 was found that hvmmu's hardened model should change
- * (the shadow-paging re-fault loop, the same in both eras, is kept as a distinct outcome rather than
- * given a fix Xen does not have).
+ * (the shadow-paging re-fault loop, the same in both eras, is kept as a distinct outcome rather
+ * than given a fix Xen does not have).
  *
  * @param pvMmioRoEmulation the hardware domain's kernel-mode stores to read-only MMIO are emulated
  *     by {@code mmio_ro_do_page_fault} (56b3130c1a, 4.2); off: they reach only the page-table
@@ -20,9 +20,9 @@ package org.hvmmu.host.access;
  * @param hvmRoMmioEmulation an HVM store to read-only {@code mmio_direct} goes to {@code
  *     handle_mmio_with_translation} (8f36bde2b2, 4.21), where the null handler discards it; off:
  *     {@code hvm_hap_nested_page_fault} returns 0 and the domain crashes
- * @param msixtblAlignmentCheck msixtbl refuses misaligned accesses (74c213c506, 4.2: reads go to the
- *     device model, writes are ignored); off: a misaligned access is served as if aligned, at the
- *     dword its offset names
+ * @param msixtblAlignmentCheck msixtbl refuses misaligned accesses (74c213c506, 4.2: reads go to
+ *     the device model, writes are ignored); off: a misaligned access is served as if aligned, at
+ *     the dword its offset names
  * @param msixtblQword msixtbl serves 8-byte accesses (284ffb4f9b, 4.6); off: 4 bytes only
  * @param msixtblShadowValidity a shadow dword is served only once written ({@code acc_valid},
  *     df9f5676b3, 4.6); off: entries 0 to 2 are served from their shadows from the start (zeros)
