@@ -644,10 +644,10 @@ public final class Host {
     }
   }
   /**
-   * {@code msixtbl_pt_register} for HVM domain {@code d} on EPT or NPT: Xen's msixtbl handler takes
+   * {@code msixtbl_pt_register} for HVM domain {@code d} (EPT, NPT or shadow): Xen's msixtbl takes
    * the guest's accesses to a passed-through MSI-X table of {@code entries} entries at
-   * guest-physical {@code gtable} (which the device model leaves as {@code p2m_mmio_dm} pages: map them so with
-   * {@link #setP2mEntry}), whose registers are at machine address {@code tableAddress}; {@code
+   * guest-physical {@code gtable} (which the device model leaves as {@code p2m_mmio_dm} pages, or
+   * unpopulated), whose registers are at machine address {@code tableAddress}; {@code
    * boundEntries} has bit {@code i} set for each entry 0-63 with a bound {@code msi_desc} ({@code
    * pt_irq_create_bind}). What it does with each access is {@link
    * org.hvmmu.host.access.MsixtblAccess}'s decision under the policy's {@code roMmio} switches,
@@ -655,20 +655,20 @@ public final class Host {
    * GuestVcpu#lastAccessReason()} reports it. The model's host has no device model: what msixtbl
    * passes on finds the null handler (loads all ones, stores dropped).
    *
-   * @param d an HVM domain on EPT or NPT
+   * @param d an HVM domain
    * @param gtable the table's guest-physical address, 16-byte aligned
    * @param entries 1 to 2048
    * @param tableAddress the table's machine address
    * @param boundEntries entries 0-63 with a bound vector
    * @param pbaSharesPage whether the PBA shares the table's first or last page (writes to other
    *     registers there are then discarded)
-   * @throws IllegalArgumentException for another mode, a misaligned table or a bad count
+   * @throws IllegalArgumentException for a PV domain, a misaligned table or a bad count
    */
   public void registerMsixtbl(GuestDomain d, long gtable, int entries, long tableAddress,
       long boundEntries, boolean pbaSharesPage) {
     requireAlive(d);
-    if (d.mode() != PagingMode.HVM_EPT && d.mode() != PagingMode.HVM_NPT) {
-      throw new IllegalArgumentException(d + ": msixtbl is modelled for HVM on EPT or NPT only");
+    if (!d.hasP2m()) {
+      throw new IllegalArgumentException(d + ": msixtbl serves HVM domains only");
     }
     if ((gtable & 15) != 0 || gtable < 0 || entries < 1 || entries > 2048) {
       throw new IllegalArgumentException("msixtbl table at 0x" + Long.toHexString(gtable)

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.hvmmu.host.access.AccessOutcome;
 import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.Access;
+import org.hvmmu.mmu.Fault;
+import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.memory.MmioHandler;
 import org.hvmmu.p2m.P2mEntry;
 import org.hvmmu.p2m.P2mType;
@@ -145,7 +148,38 @@ class HostMsixtblTest {
   }
 
   @Test
-  void registrationShouldBeRefusedOutsideHapAndForBadTables() {
+  void aShadowedGuestShouldReachMsixtblThroughShPageFault() {
+    // sh_page_fault: p2m_mmio_dm (an unpopulated gfn, as get_gfn reports it) ->
+    // handle_mmio_with_translation -> msixtbl, else the null handler.
+    Page page = new Page();
+    Host host = new Host(0x1000, Policy.HARDENED);
+    GuestDomain d = host.createDomain(1, PagingMode.HVM_SHADOW, false);
+    assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
+    host.machine().remove(TABLE_MFN, TABLE_MFN);
+    host.machine().addMmio(TABLE_MFN, TABLE_MFN, page);
+    host.registerMsixtbl(d, GTABLE, 8, TABLE_MFN << 12, 0b10_0011, false);
+    long pml4 = 0x10_0000L;
+    host.writeGuestPhysical(d, pml4, 8, 0x10_1000L | 0x27);
+    host.writeGuestPhysical(d, 0x10_1000L, 8, 0x10_2000L | 0x27);
+    host.writeGuestPhysical(d, 0x10_2000L + 8 * 2, 8, 0x10_3000L | 0x27);
+    host.writeGuestPhysical(d, 0x10_3000L, 8, GTABLE | 0x67);
+    GuestVcpu v = host.createVcpu(d);
+    assertEquals(0, v.loadGuestState(0x8005_0033L, pml4, 0x20, 0xD00));
+    assertEquals(0, v.write(LA + 16 + 12, 4, 1, Access.USER));
+    assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason());
+    assertEquals(1, page.read(16 + 12, 4));
+    assertEquals(1, v.read(LA + 16 + 12, 4, Access.USER));
+    assertEquals(AccessReason.MSIXTBL_READ_MASK_BIT, v.lastAccessReason());
+    assertEquals(0xFFFF_FFFFL, v.read(LA + 5 * 16, 4, Access.USER), "entry 5: no shadow, ~0");
+    assertEquals(AccessReason.NULL_HANDLER_READ, v.lastAccessReason());
+    // An instruction the emulator cannot run: sh_page_fault returns 0, the #PF goes to the guest.
+    assertEquals(FaultKind.PAGE_FAULT, Fault.kind(v.write(LA + 16 + 12, 4, 0, Access.USER,
+        InstructionClass.UNEMULATED)));
+    assertEquals(AccessReason.SHADOW_HANDLE_MMIO_FAILED, v.lastAccessReason());
+  }
+
+  @Test
+  void registrationShouldBeRefusedForPvAndForBadTables() {
     Host host = new Host(0x1000, Policy.HARDENED);
     GuestDomain pv = host.createDomain(2, PagingMode.PV, false);
     assertThrows(IllegalArgumentException.class,
