@@ -53,6 +53,32 @@ public enum AccessReason {
   /** An aligned store wider than 8 bytes, no sub-page entry: dropped unlogged, OKAY. */
   MMIO_RO_WIDE_DROPPED(DROPPED_SILENT, "mmio_ro_emulated_write", "arch/x86/pv/ro-page-fault.c"),
   /**
+   * An aligned store wider than 8 bytes to a frame with a sub-page entry (4.21+): logged as
+   * "unsupported N-byte write" and dropped, OKAY.
+   */
+  MMIO_RO_WIDE_LOGGED(DROPPED_LOGGED, "mmio_ro_emulated_write", "arch/x86/pv/ro-page-fault.c"),
+  /** The start offset's 8-byte slot is read-only: "ignoring write to R/O MMIO", OKAY. */
+  SUBPAGE_IGNORED(DROPPED_LOGGED, "subpage_mmio_write_emulate", "arch/x86/mm.c"),
+  /** The slot is writable: the store goes to the device at its offset ({@code write_mmio}). */
+  SUBPAGE_WRITTEN(PERFORMED, "subpage_mmio_write_emulate", "arch/x86/mm.c"),
+  /**
+   * 4.20's defect (fixed by 38d0780979, 4.21): the writable slot's store goes to the device at the
+   * page's offset 0, not at its own.
+   */
+  SUBPAGE_WRITTEN_AT_PAGE_START(PERFORMED, "subpage_mmio_write_emulate", "arch/x86/mm.c"),
+  /**
+   * 4.20's defect (fixed by 8dbd9966f8, 4.21): a store wider than 8 bytes reaches the size switch's
+   * {@code ASSERT_UNREACHABLE} (a hypervisor crash in debug builds; logged and ignored in release
+   * builds, which this reason models).
+   */
+  SUBPAGE_SIZE_ASSERT(DROPPED_LOGGED, "subpage_mmio_write_emulate", "arch/x86/mm.c"),
+  /** The HVM sub-page handler's load: a valid one reads the device ({@code read_mmio}). */
+  SUBPAGE_READ(READ_FROM_DEVICE, "subpage_mmio_read", "arch/x86/hvm/mmio.c"),
+  /** An invalid load (length 0, above 8, not a power of two, misaligned): ~0, logged. */
+  SUBPAGE_READ_INVALID(READ_ALL_ONES, "subpage_mmio_read", "arch/x86/hvm/mmio.c"),
+  /** An invalid store: "ignoring write to r/o MMIO subpage", OKAY. */
+  SUBPAGE_WRITE_INVALID(DROPPED_LOGGED, "subpage_mmio_write", "arch/x86/hvm/mmio.c"),
+  /**
    * An MMCFG store that is not a naturally aligned 1-, 2- or 4-byte store at exactly %cr2: logged
    * as "bad write", UNHANDLEABLE, the #PF goes to the guest.
    */

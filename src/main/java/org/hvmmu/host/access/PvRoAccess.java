@@ -43,6 +43,29 @@ public final class PvRoAccess {
   public static AccessReason write(RoMmioSwitches s, boolean hardwareDomain, boolean kernelMode,
       boolean mmcfg, int msixCapability, InstructionClass insn, long address, int bytes,
       long cr2) {
+    return write(s, hardwareDomain, kernelMode, mmcfg, msixCapability, insn, address, bytes, cr2,
+        SubpageState.NONE);
+  }
+
+  /**
+   * The decision for a store that faulted on a present, read-only mapping of a frame in {@code
+   * mmio_ro_ranges} that may have a sub-page entry (Xen 4.20+, {@link SubpageAccess}).
+   *
+   * @param s the era's switches
+   * @param hardwareDomain whether the domain is the hardware domain
+   * @param kernelMode whether the guest was in kernel mode
+   * @param mmcfg whether the frame lies in an MMCFG window
+   * @param msixCapability the MSI-X capability's offset for an MMCFG frame, else 0
+   * @param insn the instruction's class
+   * @param address the linear address the instruction stores to
+   * @param bytes how many bytes it stores at once
+   * @param cr2 the faulting address
+   * @param subpage the frame's sub-page state at the store's start offset
+   * @return the reason
+   */
+  public static AccessReason write(RoMmioSwitches s, boolean hardwareDomain, boolean kernelMode,
+      boolean mmcfg, int msixCapability, InstructionClass insn, long address, int bytes, long cr2,
+      SubpageState subpage) {
     if (!kernelMode) {
       return AccessReason.PV_USER_MODE;
     }
@@ -67,6 +90,9 @@ public final class PvRoAccess {
     }
     if (!aligned || address != cr2) {
       return AccessReason.MMIO_RO_BAD_ACCESS;
+    }
+    if (s.subpageRo() && subpage != SubpageState.NONE) {
+      return SubpageAccess.emulateWrite(s, subpage, bytes);
     }
     return bytes <= 8 ? AccessReason.MMIO_RO_DROPPED : AccessReason.MMIO_RO_WIDE_DROPPED;
   }

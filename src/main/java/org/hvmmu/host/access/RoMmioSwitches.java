@@ -39,6 +39,12 @@ package org.hvmmu.host.access;
  *     device through a fixmap (b2cd07a044, 4.19); off: msixtbl does not take them
  * @param msixtblDmSeesAllWrites every aligned write msixtbl handles is also forwarded to the device
  *     model ({@code XENFEAT_dm_msix_all_writes}, 64b21662b1, 4.19); off: handled writes end in Xen
+ * @param subpageRo Xen keeps a sub-page read-only list and emulates stores to a frame's writable
+ *     8-byte slots ({@code subpage_mmio_ro_add}, 8847d6e23f, 4.20); off: a frame in {@code
+ *     mmio_ro_ranges} is wholly read-only
+ * @param subpageFixes the sub-page emulator writes at the store's offset (38d0780979) and drops
+ *     stores wider than 8 bytes with a log line (8dbd9966f8), both 4.21; off: 4.20's writes at the
+ *     page's offset 0 and its size ASSERT
  */
 public record RoMmioSwitches(
     boolean pvMmioRoEmulation,
@@ -51,16 +57,19 @@ public record RoMmioSwitches(
     boolean msixtblBoundEntriesOnly,
     boolean msixtblDeferOnlyUnmask,
     boolean msixtblAdjacent,
-    boolean msixtblDmSeesAllWrites) {
+    boolean msixtblDmSeesAllWrites,
+    boolean subpageRo,
+    boolean subpageFixes) {
 
   /** The seed's era (Xen 4.0/4.1): every switch off. */
   public static final RoMmioSwitches SEED_2010 =
       new RoMmioSwitches(false, false, false, false, false, false, false, false, false, false,
-          false);
+          false, false, false);
 
   /** Xen 4.22 as released: every switch on. */
   public static final RoMmioSwitches XEN_4_22 =
-      new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true, true);
+      new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true, true, true,
+          true);
 
   /** hvmmu's hardened model: {@link #XEN_4_22}. */
   public static final RoMmioSwitches HARDENED = XEN_4_22;
@@ -74,7 +83,8 @@ public record RoMmioSwitches(
   public RoMmioSwitches withPvMmioRoEmulation(boolean on) {
     return new RoMmioSwitches(on, pvMmcfgIntercept, hvmRoMmioEmulation, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites);
+        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
+        subpageFixes);
   }
 
   /**
@@ -86,7 +96,8 @@ public record RoMmioSwitches(
   public RoMmioSwitches withPvMmcfgIntercept(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, on, hvmRoMmioEmulation, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites);
+        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
+        subpageFixes);
   }
 
   /**
@@ -98,7 +109,8 @@ public record RoMmioSwitches(
   public RoMmioSwitches withHvmRoMmioEmulation(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, on, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites);
+        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
+        subpageFixes);
   }
 
   /**
@@ -109,6 +121,20 @@ public record RoMmioSwitches(
    */
   public RoMmioSwitches withMsixtbl(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation, on, on, on,
-        on, on, on, on, on);
+        on, on, on, on, on, subpageRo, subpageFixes);
+  }
+
+  /**
+   * These switches with the sub-page list on or off, and its 4.21 fixes.
+   *
+   * @param list {@code subpageRo}
+   * @param fixes {@code subpageFixes}
+   * @return the switches
+   */
+  public RoMmioSwitches withSubpage(boolean list, boolean fixes) {
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites,
+        list, fixes);
   }
 }
