@@ -5,6 +5,8 @@ import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.access.HapRoAccess;
 import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.access.RoMmioSwitches;
+import org.hvmmu.host.access.SubpageAccess;
+import org.hvmmu.host.access.SubpageState;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.EptQualification;
 import org.hvmmu.mmu.Fault;
@@ -53,6 +55,7 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
     RoMmioSwitches s = host.policy().roMmio();
     AccessReason handled = null;
     long served = 0;
+    long subpageWrite = -1;
     synchronized (d) {
       if (d.crashed()) {
         return fault;
@@ -73,6 +76,18 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       if (!mmioDm && !roMmio) {
         return fault;
       }
+      if (roMmio && insn.writes() && insn != InstructionClass.UNEMULATED && s.subpageRo()) {
+        // The sub-page handler (hvm/mmio.c, 4.21+): .check takes mmio_direct with an entry.
+        SubpageState state = host.subpages().state(mfn, (int) (gpa & 0xFFF));
+        if (state != SubpageState.NONE) {
+          handled = SubpageAccess.write(s, state, gpa, size);
+          if (handled == AccessReason.SUBPAGE_WRITTEN) {
+            subpageWrite = (mfn << 12) | (gpa & 0xFFF);
+          } else if (handled == AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START) {
+            subpageWrite = mfn << 12;
+          }
+        }
+      }
       Msixtbl t = mmioDm && insn != InstructionClass.UNEMULATED ? d.msixtbl(gpa) : null;
       if (t != null) {
         // hvm_io_intercept: msixtbl, the first internal handler that accepts the access.
@@ -83,6 +98,9 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
     }
     AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, false);
     v.recordAccess(r);
+    if (r == handled && subpageWrite >= 0) {
+      host.machine().write(subpageWrite, size, value);
+    }
     if (r == handled && insn == InstructionClass.LOAD) {
       return v.completeLoad(served);
     }

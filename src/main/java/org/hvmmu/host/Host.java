@@ -92,6 +92,8 @@ public final class Host {
   private final PvMmu pv;
   private final ReverseMap rmap = new ReverseMap();
   private final GuestDomain[] domains = new GuestDomain[DomainIds.DOMID_FIRST_RESERVED];
+  private final SubpageList subpages = new SubpageList();
+  private boolean domainCreated;
   /** The domains in id order, replaced whole on each creation: what loops over all domains read. */
   private volatile GuestDomain[] live = new GuestDomain[0];
   private final P2mDomainConfig p2mConfig;
@@ -217,6 +219,7 @@ public final class Host {
     }
     config.lock();
     try {
+      domainCreated = true;
       GuestType type = switch (mode) {
         case PV, PV_SHADOW -> GuestType.PV64;
         case PV32 -> GuestType.PV32;
@@ -722,6 +725,57 @@ public final class Host {
   }
 
   // ---- protection ---------------------------------------------------------------------------------
+
+  /**
+   * Xen's {@code subpage_mmio_ro_add(start, size)} (4.20+, {@code xen/arch/x86/mm.c}): the bytes
+   * {@code [start, start + size)} become read-only with 8-byte granularity. A partial first or last
+   * page gets a sub-page entry whose slots outside the range stay writable through Xen's emulation
+   * (the hardware domain's PV stores, {@code mmio_ro_emulated_write}; HVM stores, the sub-page
+   * handler), when the policy's {@code roMmio().subpageRo()} is on; every page of the range joins
+   * {@code mmio_ro_ranges} (registrant {@code "subpage"}). Init-only, as Xen's: refused once a
+   * domain exists (Xen: after {@code SYS_STATE_smp_boot}); there is no removal.
+   *
+   * @param start the first byte's machine address, a multiple of 8
+   * @param size the length, a multiple of 8 (0: nothing happens)
+   * @return 0, {@code -EINVAL} (misaligned), {@code -EILSEQ} (too late) or the registration's
+   *     negated errno
+   */
+  public int subpageMmioRoAdd(long start, long size) {
+    if ((start & 7) != 0 || (size & 7) != 0 || start < 0 || size < 0) {
+      return -Errno.EINVAL;
+    }
+    config.lock();
+    try {
+      if (domainCreated) {
+        return -Errno.EILSEQ;
+      }
+      if (size == 0) {
+        return 0;
+      }
+      long end = start + size; // exclusive
+      long first = start >>> 12;
+      long last = (end - 1) >>> 12;
+      int rc = protection.protect("subpage", first, last);
+      if (rc != 0) {
+        return rc;
+      }
+      if ((start & 0xFFF) != 0 || (first == last && (end & 0xFFF) != 0)) {
+        int to = first == last ? (int) (end - (first << 12)) : 4096;
+        subpages.add(first, (int) (start & 0xFFF), to);
+      }
+      if (last != first && (end & 0xFFF) != 0) {
+        subpages.add(last, 0, (int) (end & 0xFFF));
+      }
+      return 0;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /** Xen's sub-page list. */
+  SubpageList subpages() {
+    return subpages;
+  }
 
   /**
    * Registrant {@code registrant} (say "ioapic" or "0000:03:00.0 msix-table") protects frames {@code

@@ -245,9 +245,15 @@ final class PvPaging {
       // pv_ro_page_fault: the hardware domain's write to r/o MMIO goes to mmio_ro_do_page_fault,
       // anyone else's to the page-table emulator, which finds no L1 table there. The model's host
       // has no MMCFG windows: every such frame is "other" r/o MMIO.
+      int offset = (int) (addr & 0xFFF);
       AccessReason r = PvRoAccess.write(host.policy().roMmio(), g.domain().privileged(), true,
-          false, 0, g.instruction(), la, size, addr);
+          false, 0, g.instruction(), la, size, addr, host.subpages().state(mfn, offset));
       g.recordAccess(r);
+      if (r == AccessReason.SUBPAGE_WRITTEN || r == AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START) {
+        // write_mmio at the store's offset; 4.20 wrote at the page's start.
+        long at = r == AccessReason.SUBPAGE_WRITTEN ? offset : 0;
+        host.machine().write((mfn << Pte.PAGE_SHIFT) | at, size, value);
+      }
       return r.outcome() == AccessOutcome.PF_INJECTED ? fault : GuestVcpu.FaultHandler.EMULATED;
     }
     if (!Pte.isPresent(l1e) || !frames.mfnValid(mfn) || frames.owner(mfn) != d.id()
