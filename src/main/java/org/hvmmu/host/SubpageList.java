@@ -6,8 +6,8 @@ import org.hvmmu.host.access.SubpageState;
 /**
  * Xen's sub-page read-only list ({@code subpage_ro_ranges}, {@code xen/arch/x86/mm.c}, 4.20+): per
  * frame, a bitmap of its 512 read-only 8-byte slots ({@code ro_elems}). Sorted arrays, so that the
- * fault path's lookup allocates nothing; entries are only added (Xen has no removal). Guarded by the
- * host's configuration lock for changes; the arrays are replaced, never changed in place.
+ * fault path's lookup allocates nothing; entries are only added (Xen has no removal). Changes run
+ * under the host's configuration lock; the arrays are replaced, never changed in place.
  */
 final class SubpageList {
   /** Bytes per slot ({@code MMIO_RO_SUBPAGE_GRAN}). */
