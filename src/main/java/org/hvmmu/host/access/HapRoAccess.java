@@ -53,6 +53,9 @@ public final class HapRoAccess {
     if (!write) {
       return AccessReason.NULL_HANDLER_READ;
     }
-    return insn.readsMemory() ? AccessReason.NULL_HANDLER_RMW : AccessReason.NULL_HANDLER_WRITE;
+    // A read-modify-write reads its destination through the null handler; a movs reads its
+    // source wherever that is, and only its store lands here.
+    boolean rmw = insn == InstructionClass.READ_MODIFY_WRITE || insn == InstructionClass.LOCKED;
+    return rmw ? AccessReason.NULL_HANDLER_RMW : AccessReason.NULL_HANDLER_WRITE;
   }
 }

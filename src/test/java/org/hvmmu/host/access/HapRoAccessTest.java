@@ -47,6 +47,11 @@ class HapRoAccessTest {
         HapRoAccess.access(TODAY, true, false, LOCKED, null, false));
     assertEquals(AccessReason.NULL_HANDLER_WRITE,
         HapRoAccess.access(TODAY, false, false, WIDE_STORE, null, false));
+    // movs reads its source elsewhere (RAM): only its store reaches the null handler.
+    assertEquals(AccessReason.NULL_HANDLER_WRITE,
+        HapRoAccess.access(TODAY, false, false, InstructionClass.MOVS, null, false));
+    assertEquals(AccessReason.NULL_HANDLER_WRITE,
+        HapRoAccess.access(TODAY, false, false, InstructionClass.STOS, null, false));
     // handle_mmio_with_translation fails -> hvm_inject_hw_exception(X86_EXC_GP, 0).
     AccessReason gp = HapRoAccess.access(TODAY, false, false, UNEMULATED, null, false);
     assertEquals(AccessReason.HANDLE_MMIO_FAILED, gp);
