@@ -7,6 +7,7 @@ module org.hvmmu {
   requires static info.picocli;
 
   exports org.hvmmu.host;
+  exports org.hvmmu.host.access;
   exports org.hvmmu.mmu;
   exports org.hvmmu.mmu.dump;
   exports org.hvmmu.mmu.memory;

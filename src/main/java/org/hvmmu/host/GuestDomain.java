@@ -31,6 +31,7 @@ public final class GuestDomain {
    * #mmioSuperpageLongs} longs used (grown by doubling: a huge grant adds tens of thousands).
    */
   private long[] mmioSuperpages = new long[0];
+  private Msixtbl[] msixtbls = new Msixtbl[0];
   private int mmioSuperpageLongs;
   /** The vCPUs, copied on every addition so that flushes iterate them without allocating. */
   private volatile GuestVcpu[] vcpus = new GuestVcpu[0];
@@ -215,6 +216,23 @@ public final class GuestDomain {
 
   void addRamFrames(long n) {
     ramFrames += n;
+  }
+
+  /** Registers an msixtbl entry (under the domain's monitor). */
+  void addMsixtbl(Msixtbl t) {
+    Msixtbl[] next = Arrays.copyOf(msixtbls, msixtbls.length + 1);
+    next[msixtbls.length] = t;
+    msixtbls = next;
+  }
+
+  /** The msixtbl entry whose table spans the page of {@code gpa}, or null (domain's monitor). */
+  Msixtbl msixtbl(long gpa) {
+    for (Msixtbl t : msixtbls) {
+      if (t.covers(gpa)) {
+        return t;
+      }
+    }
+    return null;
   }
 
   void markCrashed() {

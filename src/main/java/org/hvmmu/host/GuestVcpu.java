@@ -1,6 +1,8 @@
 package org.hvmmu.host;
 
 import java.util.Objects;
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
@@ -42,6 +44,10 @@ public final class GuestVcpu {
   private GuestControl control;
   private PvVcpuControl pv;
   private long lastFault;
+  private boolean guestKernelMode = true;
+  private InstructionClass instruction = InstructionClass.PLAIN_STORE;
+  private AccessReason lastReason;
+  private long emulatedValue;
 
   /**
    * What the hypervisor does with a fault the hardware raised before the guest sees it: a shadow
@@ -61,6 +67,12 @@ public final class GuestVcpu {
     long EMULATED = 1;
 
     /**
+     * The load is complete: the hypervisor emulated it and its value is the one the handler gave
+     * {@link GuestVcpu#completeLoad} (all ones from the null handler, a shadow, the device).
+     */
+    long EMULATED_LOAD = 2;
+
+    /**
      * Handles {@code fault}, raised by {@code v}'s hardware for an access of kind {@code access} at
      * {@code la} (for a #PF the faulting address itself is {@code v.cpu().cr2()}: a split access's
      * second page).
@@ -72,8 +84,8 @@ public final class GuestVcpu {
      * @param size 1 to 8 for a load or a store; 0 for a translation ({@link GuestVcpu#translate}),
      *     which carries no data and so cannot be emulated
      * @param value the value a store writes (0 otherwise)
-     * @return {@link #RETRY}, {@link #EMULATED} (stores only), or the fault the guest sees
-     *     (negative)
+     * @return {@link #RETRY}, {@link #EMULATED} (stores only), {@link #EMULATED_LOAD} (loads only),
+     *     or the fault the guest sees (negative)
      */
     long handle(GuestVcpu v, long fault, long la, int access, int size, long value);
   }
@@ -218,6 +230,8 @@ public final class GuestVcpu {
    * @return the value, or 0 with {@link #lastFault()} set
    */
   public long read(long la, int size, int access) {
+    lastReason = null;
+    instruction = InstructionClass.LOAD;
     for (int tries = 0; ; tries++) {
       long value = cpu.read(la, size, access);
       long fault = cpu.lastFault();
@@ -226,6 +240,10 @@ public final class GuestVcpu {
         return value;
       }
       long r = handler.handle(this, fault, la, access, size, 0);
+      if (r == FaultHandler.EMULATED_LOAD) {
+        lastFault = 0;
+        return emulatedValue;
+      }
       if (r == FaultHandler.EMULATED) {
         throw new IllegalStateException("a fault handler emulated a load at 0x"
             + Long.toHexString(la) + " (expected: emulation of stores only)");
@@ -248,6 +266,34 @@ public final class GuestVcpu {
    * @return 0 (also when the hypervisor emulated or discarded the store) or the fault
    */
   public long write(long la, int size, long value, int access) {
+    return write(la, size, value, access, InstructionClass.PLAIN_STORE);
+  }
+
+  /**
+   * A guest store made by an instruction of class {@code insn}: the processor's access is the same
+   * (for a read-modify-write or locked instruction the processor reports the write), but the
+   * hypervisor's emulation of a store to a protected page depends on the instruction (Xen's PV
+   * emulator cannot read r/o MMIO, so a read-modify-write there is the guest's #PF; an HVM
+   * read-modify-write reads all ones from the null handler). {@link #lastAccessReason()} says what
+   * the hypervisor decided.
+   *
+   * @param la the linear address
+   * @param size 1, 2, 4 or 8 (for {@code stos}, one element)
+   * @param value the value
+   * @param access {@link Access} bits (WRITE is added)
+   * @param insn the instruction's class: not {@link InstructionClass#LOAD} nor {@link
+   *     InstructionClass#WIDE_STORE} (the processor model stores at most 8 bytes; wide stores are
+   *     decided by {@link org.hvmmu.host.access.PvRoAccess} and its siblings directly)
+   * @return 0 (also when the hypervisor emulated or discarded the store) or the fault
+   * @throws IllegalArgumentException for a load or a wide store
+   */
+  public long write(long la, int size, long value, int access, InstructionClass insn) {
+    if (insn == InstructionClass.LOAD || insn == InstructionClass.WIDE_STORE) {
+      throw new IllegalArgumentException("instruction class " + insn
+          + " for a store through the vCPU (expected: a store of at most 8 bytes)");
+    }
+    lastReason = null;
+    instruction = insn;
     for (int tries = 0; ; tries++) {
       long fault = cpu.write(la, size, value, access);
       if (fault == 0 || handler == null || tries == MAX_RETRIES) {
@@ -288,6 +334,7 @@ public final class GuestVcpu {
    * @return the machine address, or the fault the guest sees (or the processor's, as above)
    */
   public long translate(long la, int access) {
+    lastReason = null;
     for (int tries = 0; ; tries++) {
       long r = cpu.translate(la, access);
       if (r >= 0 || handler == null || tries == MAX_RETRIES) {
@@ -295,7 +342,7 @@ public final class GuestVcpu {
       }
       long h = handler.handle(this, r, la, access, 0, 0);
       if (h != FaultHandler.RETRY) {
-        return h == FaultHandler.EMULATED ? r : h;
+        return h == FaultHandler.EMULATED || h == FaultHandler.EMULATED_LOAD ? r : h;
       }
     }
   }
@@ -357,6 +404,70 @@ public final class GuestVcpu {
    */
   public long lastFault() {
     return lastFault;
+  }
+
+  /**
+   * Whether the guest runs in kernel mode, as Xen tracks it for a PV vCPU ({@code
+   * guest_kernel_mode}: a 64-bit PV kernel runs in ring 3 like its processes, so the processor's
+   * U/S bit does not tell them apart). Xen emulates a PV guest's faulting stores (into its page
+   * tables, into read-only MMIO) in kernel mode only. Initially true.
+   *
+   * @param kernel true for the guest kernel, false for a guest process
+   */
+  public void setGuestKernelMode(boolean kernel) {
+    guestKernelMode = kernel;
+  }
+
+  /**
+   * Whether the guest runs in kernel mode ({@link #setGuestKernelMode}).
+   *
+   * @return true initially
+   */
+  public boolean guestKernelMode() {
+    return guestKernelMode;
+  }
+
+  /**
+   * What the hypervisor decided about the last {@link #read}, {@link #write} or {@link #translate}
+   * where it met a protected page (a frame in {@code mmio_ro_ranges}, a device-model page), naming
+   * the Xen function; null when it decided nothing of the kind (an ordinary access, a fault it
+   * passed through untouched).
+   *
+   * @return the reason, or null
+   */
+  public AccessReason lastAccessReason() {
+    return lastReason;
+  }
+
+  /**
+   * The code of the {@link org.hvmmu.host.access.AccessOutcome} of {@link #lastAccessReason()}, or
+   * 0 when there is none.
+   *
+   * @return 0 to 11
+   */
+  public int lastOutcome() {
+    AccessReason r = lastReason;
+    return r == null ? 0 : r.outcome().code();
+  }
+
+  /** The class of the instruction making the current access. */
+  InstructionClass instruction() {
+    return instruction;
+  }
+
+  /** Records the hypervisor's decision about the current access. */
+  void recordAccess(AccessReason reason) {
+    lastReason = reason;
+  }
+
+  /**
+   * Gives the current load the value the hypervisor emulated for it.
+   *
+   * @return {@link FaultHandler#EMULATED_LOAD}
+   */
+  long completeLoad(long value) {
+    emulatedValue = value;
+    return FaultHandler.EMULATED_LOAD;
   }
 
   @Override

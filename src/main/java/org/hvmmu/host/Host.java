@@ -96,6 +96,8 @@ public final class Host {
   private final PvMmu pv;
   private final ReverseMap rmap = new ReverseMap();
   private final GuestDomain[] domains = new GuestDomain[DomainIds.DOMID_FIRST_RESERVED];
+  private final SubpageList subpages = new SubpageList();
+  private boolean domainCreated;
   /** The domains in id order, replaced whole on each creation: what loops over all domains read. */
   private volatile GuestDomain[] live = new GuestDomain[0];
   private final P2mDomainConfig p2mConfig;
@@ -222,6 +224,7 @@ public final class Host {
     }
     config.lock();
     try {
+      domainCreated = true;
       GuestType type = switch (mode) {
         case PV, PV_SHADOW -> GuestType.PV64;
         case PV32 -> GuestType.PV32;
@@ -713,6 +716,47 @@ public final class Host {
     }
   }
   /**
+   * {@code msixtbl_pt_register} for HVM domain {@code d} (EPT, NPT or shadow): Xen's msixtbl takes
+   * the guest's accesses to a passed-through MSI-X table of {@code entries} entries at
+   * guest-physical {@code gtable} (which the device model leaves as {@code p2m_mmio_dm} pages, or
+   * unpopulated), whose registers are at machine address {@code tableAddress}; {@code
+   * boundEntries} has bit {@code i} set for each entry 0-63 with a bound {@code msi_desc} ({@code
+   * pt_irq_create_bind}). What it does with each access is {@link
+   * org.hvmmu.host.access.MsixtblAccess}'s decision under the policy's {@code roMmio} switches,
+   * applied to Xen's shadows and to the table through the machine memory; {@link
+   * GuestVcpu#lastAccessReason()} reports it. The model's host has no device model: what msixtbl
+   * passes on finds the null handler (loads all ones, stores dropped).
+   *
+   * @param d an HVM domain
+   * @param gtable the table's guest-physical address, 16-byte aligned
+   * @param entries 1 to 2048
+   * @param tableAddress the table's machine address
+   * @param boundEntries entries 0-63 with a bound vector
+   * @param pbaSharesPage whether the PBA shares the table's first or last page (writes to other
+   *     registers there are then discarded)
+   * @throws IllegalArgumentException for a PV domain, a misaligned table or a bad count
+   */
+  public void registerMsixtbl(GuestDomain d, long gtable, int entries, long tableAddress,
+      long boundEntries, boolean pbaSharesPage) {
+    requireAlive(d);
+    if (!d.hasP2m()) {
+      throw new IllegalArgumentException(d + ": msixtbl serves HVM domains only");
+    }
+    if ((gtable & 15) != 0 || gtable < 0 || entries < 1 || entries > 2048) {
+      throw new IllegalArgumentException("msixtbl table at 0x" + Long.toHexString(gtable)
+          + " with " + entries + " entries (expected: 16-byte aligned, 1 to 2048 entries)");
+    }
+    config.lock();
+    try {
+      synchronized (d) {
+        d.addMsixtbl(new Msixtbl(gtable, entries, tableAddress, boundEntries, pbaSharesPage));
+      }
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
    * Xen's {@code domain_crash}: the domain stops and its mappings go (PV tables unpinned, p2m torn
    * down, shadows emptied). Later operations on it are refused.
    *
@@ -750,6 +794,57 @@ public final class Host {
   }
 
   // ---- protection ---------------------------------------------------------------------------------
+
+  /**
+   * Xen's {@code subpage_mmio_ro_add(start, size)} (4.20+, {@code xen/arch/x86/mm.c}): the bytes
+   * {@code [start, start + size)} become read-only with 8-byte granularity. A partial first or last
+   * page gets a sub-page entry whose slots outside the range stay writable through Xen's emulation
+   * (the hardware domain's PV stores, {@code mmio_ro_emulated_write}; HVM stores, the sub-page
+   * handler), when the policy's {@code roMmio().subpageRo()} is on; every page of the range joins
+   * {@code mmio_ro_ranges} (registrant {@code "subpage"}). Init-only, as Xen's: refused once a
+   * domain exists (Xen: after {@code SYS_STATE_smp_boot}); there is no removal.
+   *
+   * @param start the first byte's machine address, a multiple of 8
+   * @param size the length, a multiple of 8 (0: nothing happens)
+   * @return 0, {@code -EINVAL} (misaligned), {@code -EILSEQ} (too late) or the registration's
+   *     negated errno
+   */
+  public int subpageMmioRoAdd(long start, long size) {
+    if ((start & 7) != 0 || (size & 7) != 0 || start < 0 || size < 0) {
+      return -Errno.EINVAL;
+    }
+    config.lock();
+    try {
+      if (domainCreated) {
+        return -Errno.EILSEQ;
+      }
+      if (size == 0) {
+        return 0;
+      }
+      long end = start + size; // exclusive
+      long first = start >>> 12;
+      long last = (end - 1) >>> 12;
+      int rc = protection.protect("subpage", first, last);
+      if (rc != 0) {
+        return rc;
+      }
+      if ((start & 0xFFF) != 0 || (first == last && (end & 0xFFF) != 0)) {
+        int to = first == last ? (int) (end - (first << 12)) : 4096;
+        subpages.add(first, (int) (start & 0xFFF), to);
+      }
+      if (last != first && (end & 0xFFF) != 0) {
+        subpages.add(last, 0, (int) (end & 0xFFF));
+      }
+      return 0;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /** Xen's sub-page list. */
+  SubpageList subpages() {
+    return subpages;
+  }
 
   /**
    * Registrant {@code registrant} (say "ioapic" or "0000:03:00.0 msix-table") protects frames {@code

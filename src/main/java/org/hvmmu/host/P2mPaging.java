@@ -182,11 +182,13 @@ final class P2mPaging {
    * Points a new vCPU of an EPT or NPT domain at the domain's p2m tables, the nested structures its
    * processor walks: on EPT an EPTP (write-back, 4-level walk, accessed/dirty flags if the policy
    * and the processor have them) and VPID {@code tag}; on NPT the nested CR3 and ASID {@code tag},
-   * under the host's CR4 (PAE and PGE) and EFER (SCE, LME, LMA, NXE: 0xD01), the mode Xen runs in.
+   * under the host's CR4 (PAE and PGE) and EFER (SCE, LME, LMA, NXE: 0xD01), the mode Xen runs in;
+   * and puts Xen's {@link HapFaultHandler} in front of it.
    */
   void attachVcpu(GuestVcpu g, int tag) {
     GuestDomain d = g.domain();
     Vcpu v = g.cpu();
+    g.setFaultHandler(new HapFaultHandler(host));
     if (d.mode() == PagingMode.HVM_EPT) {
       long eptp = (d.p2m().rootFrame() << 12) | EPTP_WB | EPTP_WALK_4
           | (host.policy().p2m().eptAccessedDirty() && host.cpuFeatures().eptAccessedDirty()

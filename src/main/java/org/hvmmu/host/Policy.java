@@ -1,6 +1,7 @@
 package org.hvmmu.host;
 
 import java.util.Objects;
+import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.xen.GuestWalkSwitches;
 import org.hvmmu.p2m.P2mSwitches;
 import org.hvmmu.pci.msix.MsixSwitches;
@@ -30,6 +31,9 @@ import org.hvmmu.x86.pv.PvSwitches;
  * @param guestWalk Xen's software walk of the guest's page tables, {@code guest_walk_tables}, as the
  *     shadow code's page-fault handler runs it ({@link GuestWalkSwitches}: the seed's missing-flags
  *     walk or today's error-code walk with reserved bits, SMEP, SMAP and protection keys)
+ * @param roMmio what a guest's access to a protected page does ({@link RoMmioSwitches}: PV
+ *     write emulation for the hardware domain, the MMCFG intercept, HVM emulation of read-only
+ *     {@code mmio_direct} stores instead of a crash, msixtbl's era differences)
  */
 public record Policy(
     PvSwitches pv,
@@ -37,17 +41,20 @@ public record Policy(
     MsixSwitches msix,
     ExistingMappings existingMappings,
     FlushSwitches flushes,
-    GuestWalkSwitches guestWalk) {
+    GuestWalkSwitches guestWalk,
+    RoMmioSwitches roMmio) {
 
   /** The seed exactly. */
   public static final Policy SEED_2010 =
       new Policy(PvSwitches.SEED_2010, P2mSwitches.SEED_2010, MsixSwitches.SEED_2010,
-          ExistingMappings.REDERIVE_OWNER_P2M, FlushSwitches.XEN, GuestWalkSwitches.SEED_2010);
+          ExistingMappings.REDERIVE_OWNER_P2M, FlushSwitches.XEN, GuestWalkSwitches.SEED_2010,
+          RoMmioSwitches.SEED_2010);
 
   /** Every defect fixed: the default. */
   public static final Policy HARDENED =
       new Policy(PvSwitches.HARDENED, P2mSwitches.HARDENED, MsixSwitches.HARDENED,
-          ExistingMappings.REVOKE, FlushSwitches.XEN, GuestWalkSwitches.HARDENED);
+          ExistingMappings.REVOKE, FlushSwitches.XEN, GuestWalkSwitches.HARDENED,
+          RoMmioSwitches.HARDENED);
 
   /**
    * Xen 4.22 (RELEASE-4.22.0) as released: every fix upstream made, and the defects it still has.
@@ -61,7 +68,8 @@ public record Policy(
    */
   public static final Policy XEN_4_22 =
       new Policy(PvSwitches.XEN_4_22, P2mSwitches.XEN_4_22, MsixSwitches.XEN_4_22,
-          ExistingMappings.LEAVE, FlushSwitches.XEN_4_22, GuestWalkSwitches.XEN_4_22);
+          ExistingMappings.LEAVE, FlushSwitches.XEN_4_22, GuestWalkSwitches.XEN_4_22,
+          RoMmioSwitches.XEN_4_22);
 
   /**
    * Checks the arguments.
@@ -72,6 +80,7 @@ public record Policy(
    * @param existingMappings what happens to existing mappings of newly read-only frames
    * @param flushes the flushes
    * @param guestWalk the guest walk
+   * @param roMmio the protected-page access switches
    * @throws NullPointerException if a switch record is null
    */
   public Policy {
@@ -81,6 +90,7 @@ public record Policy(
     Objects.requireNonNull(existingMappings, "existingMappings");
     Objects.requireNonNull(flushes, "flushes");
     Objects.requireNonNull(guestWalk, "guestWalk");
+    Objects.requireNonNull(roMmio, "roMmio");
   }
 
   /**
@@ -90,7 +100,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withPv(PvSwitches value) {
-    return new Policy(value, p2m, msix, existingMappings, flushes, guestWalk);
+    return new Policy(value, p2m, msix, existingMappings, flushes, guestWalk, roMmio);
   }
 
   /**
@@ -100,7 +110,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withP2m(P2mSwitches value) {
-    return new Policy(pv, value, msix, existingMappings, flushes, guestWalk);
+    return new Policy(pv, value, msix, existingMappings, flushes, guestWalk, roMmio);
   }
 
   /**
@@ -110,7 +120,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withMsix(MsixSwitches value) {
-    return new Policy(pv, p2m, value, existingMappings, flushes, guestWalk);
+    return new Policy(pv, p2m, value, existingMappings, flushes, guestWalk, roMmio);
   }
 
   /**
@@ -120,7 +130,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withExistingMappings(ExistingMappings value) {
-    return new Policy(pv, p2m, msix, value, flushes, guestWalk);
+    return new Policy(pv, p2m, msix, value, flushes, guestWalk, roMmio);
   }
 
   /**
@@ -130,7 +140,7 @@ public record Policy(
    * @return a new policy
    */
   public Policy withFlushes(FlushSwitches value) {
-    return new Policy(pv, p2m, msix, existingMappings, value, guestWalk);
+    return new Policy(pv, p2m, msix, existingMappings, value, guestWalk, roMmio);
   }
 
   /**
@@ -140,6 +150,16 @@ public record Policy(
    * @return a new policy
    */
   public Policy withGuestWalk(GuestWalkSwitches value) {
-    return new Policy(pv, p2m, msix, existingMappings, flushes, value);
+    return new Policy(pv, p2m, msix, existingMappings, flushes, value, roMmio);
+  }
+
+  /**
+   * This policy with other protected-page access switches.
+   *
+   * @param value the new switches
+   * @return a new policy
+   */
+  public Policy withRoMmio(RoMmioSwitches value) {
+    return new Policy(pv, p2m, msix, existingMappings, flushes, guestWalk, value);
   }
 }

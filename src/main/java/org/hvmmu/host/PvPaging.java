@@ -1,5 +1,8 @@
 package org.hvmmu.host;
 
+import org.hvmmu.host.access.AccessOutcome;
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.PvRoAccess;
 import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
@@ -8,6 +11,7 @@ import org.hvmmu.mmu.Vcpu;
 import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.x86.Pte;
+import org.hvmmu.x86.PteFlags;
 import org.hvmmu.x86.pv.Domain;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.x86.pv.FrameTable;
@@ -203,10 +207,13 @@ final class PvPaging {
    * A fault of a PV vCPU's processor. A write to a present, read-only mapping of one of the guest's
    * own L1 tables is emulated ({@code ptwr_do_page_fault}: error code P and W without RSVD or I/D;
    * the guest's L1 entry of the address maps an L1 table the domain owns; the store naturally
-   * aligned in one page), as {@code ptwr_emulated_update}; every other fault goes to the guest as
-   * the processor raised it.
+   * aligned in one page), as {@code ptwr_emulated_update}; a write to a present, read-only mapping
+   * of a frame in {@code mmio_ro_ranges} is decided by {@link PvRoAccess} (the hardware domain's
+   * kernel stores dropped, everything else the guest's #PF) and recorded on the vCPU; both only in
+   * guest kernel mode ({@code fixup_page_fault}); every other fault goes to the guest as the
+   * processor raised it.
    */
-  long pageFault(PvVcpuControl c, GuestVcpu g, long fault, int size, long value) {
+  long pageFault(PvVcpuControl c, GuestVcpu g, long fault, long la, int size, long value) {
     if (Fault.kindCode(fault) != FaultKind.PAGE_FAULT.code() || size == 0) {
       return fault;
     }
@@ -214,6 +221,13 @@ final class PvPaging {
     int mask = PageFaultErrorCode.P | PageFaultErrorCode.W | PageFaultErrorCode.RSVD
         | PageFaultErrorCode.I;
     if ((code & mask) != (PageFaultErrorCode.P | PageFaultErrorCode.W)) {
+      return fault;
+    }
+    if (!g.guestKernelMode()) {
+      // fixup_page_fault emulates neither page-table nor MMIO writes outside kernel mode.
+      if (mapsReadOnlyMmio(c, g)) {
+        g.recordAccess(AccessReason.PV_USER_MODE);
+      }
       return fault;
     }
     long addr = g.cpu().cr2();
@@ -226,6 +240,22 @@ final class PvPaging {
     long mfn = Pte.getMfn(l1e);
     FrameTable frames = mmu.frameTable();
     Domain d = g.domain().mmuView();
+    if ((l1e & (PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW)) == PteFlags.PAGE_PRESENT
+        && host.mmioRoRanges().containsSingleton(mfn)) {
+      // pv_ro_page_fault: the hardware domain's write to r/o MMIO goes to mmio_ro_do_page_fault,
+      // anyone else's to the page-table emulator, which finds no L1 table there. The model's host
+      // has no MMCFG windows: every such frame is "other" r/o MMIO.
+      int offset = (int) (addr & 0xFFF);
+      AccessReason r = PvRoAccess.write(host.policy().roMmio(), g.domain().privileged(), true,
+          false, 0, g.instruction(), la, size, addr, host.subpages().state(mfn, offset));
+      g.recordAccess(r);
+      if (r == AccessReason.SUBPAGE_WRITTEN || r == AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START) {
+        // write_mmio at the store's offset; 4.20 wrote at the page's start.
+        long at = r == AccessReason.SUBPAGE_WRITTEN ? offset : 0;
+        host.machine().write((mfn << Pte.PAGE_SHIFT) | at, size, value);
+      }
+      return r.outcome() == AccessOutcome.PF_INJECTED ? fault : GuestVcpu.FaultHandler.EMULATED;
+    }
     if (!Pte.isPresent(l1e) || !frames.mfnValid(mfn) || frames.owner(mfn) != d.id()
         || frames.pageType(mfn) != PageType.L1_PAGE_TABLE) {
       return fault;
@@ -240,6 +270,19 @@ final class PvPaging {
       case RETRY, CMPXCHG_FAILED -> GuestVcpu.FaultHandler.RETRY;
       case UNHANDLEABLE, EXCEPTION -> fault;
     };
+  }
+
+  /** Whether the current fault's address maps a frame in {@code mmio_ro_ranges} read-only. */
+  private boolean mapsReadOnlyMmio(PvVcpuControl c, GuestVcpu g) {
+    long addr = g.cpu().cr2();
+    PvMmu mmu = host.pvMmu();
+    long l1 = mmu.mapGuestL1e(c.pv(), addr);
+    if (l1 < 0) {
+      return false;
+    }
+    long l1e = mmu.readEntry(l1, PvMmuAbi.tableOffset(addr, 1));
+    return (l1e & (PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW)) == PteFlags.PAGE_PRESENT
+        && host.mmioRoRanges().containsSingleton(Pte.getMfn(l1e));
   }
 
   // ---- tables ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ final class PvVcpuControl implements GuestVcpu.FaultHandler, GuestVcpu.GuestCont
 
   @Override
   public long handle(GuestVcpu v, long fault, long la, int access, int size, long value) {
-    return paging.pageFault(this, v, fault, size, value);
+    return paging.pageFault(this, v, fault, la, size, value);
   }
 
   @Override

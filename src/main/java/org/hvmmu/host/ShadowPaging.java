@@ -1,5 +1,9 @@
 package org.hvmmu.host;
 
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.InstructionClass;
+import org.hvmmu.host.access.RoMmioSwitches;
+import org.hvmmu.host.access.ShadowRoAccess;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
@@ -199,6 +203,10 @@ final class ShadowPaging {
       return Fault.of(FaultKind.PAGE_FAULT, guestErrorCode(sd, gw, ec));
     }
     if (!target(d, sd, gw.gfn())) {
+      long dm = deviceModelAccess(v, d, sd, gw.gfn(), va, access, size, value, fault);
+      if (dm != NOT_DEVICE_MODEL) {
+        return dm;
+      }
       // The guest's frame has no p2m entry: Xen's "BAD gfn" bail-out propagates the fault, with P
       // as the guest's tables have it.
       sd.guestFaults++;
@@ -269,6 +277,11 @@ final class ShadowPaging {
       // write to read-only MMIO, an entry the validator refused): the model stops at once, with the
       // fault the processor raises on the entries as they now are.
       sd.unfixable++;
+      if (write && d.hasP2m() && type == P2mType.MMIO_DIRECT.code(p2mSwitches().era())
+          && host.mmioRoRanges().containsSingleton(mfn)) {
+        v.recordAccess(ShadowRoAccess.access(host.policy().roMmio(), false, v.instruction(), null,
+            false)); // SHADOW_REFAULT: Xen's livelock, ended here
+      }
       int code = (ec & ~Pfec.PAGE_PRESENT)
           | (shadowAllows(sd, s.topShadow, va, 0) ? Pfec.PAGE_PRESENT : 0);
       return Fault.of(FaultKind.PAGE_FAULT, code);
@@ -893,6 +906,52 @@ final class ShadowPaging {
     sd.targetMfn = gfn;
     sd.targetType = P2mType.RAM_RW.code(p2mSwitches().era());
     return true;
+  }
+
+  /** {@link #deviceModelAccess}'s answer when the frame is not the device model's. */
+  private static final long NOT_DEVICE_MODEL = 3;
+
+  /**
+   * {@code sh_page_fault}'s {@code p2m_mmio_dm} branch: {@code handle_mmio_with_translation}, where
+   * msixtbl takes its table's pages and the null handler the rest (the model's host has no device
+   * model), as {@link ShadowRoAccess} decides. Xen's {@code get_gfn} reports an unpopulated gfn as
+   * {@code p2m_mmio_dm}; the model does so for an entry of that type and for the pages of a
+   * registered msixtbl table, and leaves other unpopulated gfns to the "BAD gfn" #PF. Returns
+   * {@link #NOT_DEVICE_MODEL} when the frame is not the device model's.
+   */
+  private long deviceModelAccess(GuestVcpu v, GuestDomain d, ShadowDomain sd, long gfn, long va,
+      int access, int size, long value, long fault) {
+    if (!d.hasP2m() || gfn < 0 || gfn >= RadixP2m.GFN_LIMIT) {
+      return NOT_DEVICE_MODEL;
+    }
+    long gpa = (gfn << Pte.PAGE_SHIFT) | (va & 0xFFF);
+    P2mEntry e = sd.targetCursor;
+    d.p2m().getEntry(gfn, e);
+    Msixtbl t = d.msixtbl(gpa);
+    if (e.typeCode() != P2mType.MMIO_DM.code(p2mSwitches().era()) && t == null) {
+      return NOT_DEVICE_MODEL;
+    }
+    if (size == 0 || (access & Access.FETCH) != 0) {
+      return fault;
+    }
+    InstructionClass insn = v.instruction();
+    RoMmioSwitches s = host.policy().roMmio();
+    AccessReason handled = null;
+    if (t != null && insn != InstructionClass.UNEMULATED) {
+      handled = insn == InstructionClass.LOAD ? t.read(s, host.machine(), gpa, size)
+          : t.write(s, host.machine(), gpa, size, value);
+    }
+    AccessReason r = ShadowRoAccess.access(s, true, insn, handled, false);
+    v.recordAccess(r);
+    if (r == handled && insn == InstructionClass.LOAD) {
+      return v.completeLoad(t.value);
+    }
+    return switch (r.outcome()) {
+      case READ_ALL_ONES -> v.completeLoad(size == 8 ? -1L : (1L << (8 * size)) - 1);
+      case DROPPED_SILENT, DROPPED_LOGGED, PERFORMED ->
+          insn == InstructionClass.LOAD ? fault : GuestVcpu.FaultHandler.EMULATED;
+      default -> fault; // SHADOW_HANDLE_MMIO_FAILED: the #PF goes to the guest
+    };
   }
 
   private boolean isRam(GuestDomain d, int type) {

@@ -65,6 +65,9 @@ public final class Errno {
   /** No data available. */
   public static final int ENODATA = 61;
 
+  /** Illegal byte sequence; Xen's {@code subpage_mmio_ro_add} returns it after boot. */
+  public static final int EILSEQ = 84;
+
   /** Xen's "restart the hypercall" code, used by consume callbacks for preemption. */
   public static final int ERESTART = 85;
 
@@ -89,6 +92,7 @@ public final class Errno {
       case ENOSPC -> "ENOSPC";
       case ENOSYS -> "ENOSYS";
       case ENODATA -> "ENODATA";
+      case EILSEQ -> "EILSEQ";
       case ERESTART -> "ERESTART";
       default -> "errno " + errno;
     };

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.xen.GuestWalkSwitches;
 import org.hvmmu.p2m.P2mSwitches;
 import org.hvmmu.pci.msix.MsixSwitches;
@@ -53,6 +54,7 @@ class PolicyTest {
         "msix_capability_init: XXX existing mappings; no re-derivation since 4.5");
     assertSame(FlushSwitches.XEN_4_22, p.flushes());
     assertSame(GuestWalkSwitches.XEN_4_22, p.guestWalk());
+    assertSame(RoMmioSwitches.XEN_4_22, p.roMmio());
     assertNotEquals(Policy.SEED_2010, p);
     assertNotEquals(Policy.HARDENED, p);
   }
@@ -67,5 +69,23 @@ class PolicyTest {
         .withMsix(MsixSwitches.HARDENED)
         .withExistingMappings(ExistingMappings.REVOKE);
     assertEquals(Policy.HARDENED, hardened);
+  }
+
+  @Test
+  void theAccessSwitchesShouldBeTheSeedsOrTheReleasesAndReplaceable() {
+    assertSame(RoMmioSwitches.SEED_2010, Policy.SEED_2010.roMmio());
+    assertSame(RoMmioSwitches.HARDENED, Policy.HARDENED.roMmio());
+    // RELEASE-4.1.0 has no mmio_ro_do_page_fault; RELEASE-4.22.0 hands r/o mmio_direct stores to
+    // handle_mmio_with_translation.
+    assertFalse(Policy.SEED_2010.roMmio().pvMmioRoEmulation());
+    assertFalse(Policy.SEED_2010.roMmio().hvmRoMmioEmulation());
+    assertTrue(Policy.XEN_4_22.roMmio().pvMmioRoEmulation());
+    assertTrue(Policy.XEN_4_22.roMmio().hvmRoMmioEmulation());
+    Policy mixed = Policy.HARDENED.withRoMmio(RoMmioSwitches.SEED_2010);
+    assertSame(RoMmioSwitches.SEED_2010, mixed.roMmio());
+    assertEquals(Policy.HARDENED.pv(), mixed.pv());
+    assertEquals(Policy.HARDENED, mixed.withRoMmio(RoMmioSwitches.HARDENED));
+    assertSame(RoMmioSwitches.SEED_2010, mixed.withFlushes(FlushSwitches.NONE).roMmio(),
+        "the other withers keep it");
   }
 }

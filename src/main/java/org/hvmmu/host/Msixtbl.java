@@ -1,0 +1,143 @@
+package org.hvmmu.host;
+
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.host.access.MsixtblAccess;
+import org.hvmmu.host.access.RoMmioSwitches;
+import org.hvmmu.mmu.memory.PhysicalMemory;
+
+/**
+ * One {@code msixtbl_entry} of an HVM domain ({@code xen/arch/x86/hvm/vmsi.c}): a passed-through
+ * MSI-X table the guest sees at {@code gtable} through {@code p2m_mmio_dm} pages, with Xen's state
+ * for it: the address/data shadows of entries 0 to 2 ({@code gentries}), which of them were written
+ * ({@code acc_valid}), the entries whose address or data changed since the last unmask exit ({@code
+ * table_flags}), and the guest's mask bit per bound entry ({@code msi_desc->msi_attrib
+ * .guest_masked}). {@link MsixtblAccess} decides; this class applies the decision to that state and
+ * to the table at its machine address, through the machine memory (whatever MMIO handler is
+ * there). Guarded by the domain's monitor.
+ */
+final class Msixtbl {
+  private static final int ENTRY = 16;
+  private static final int VECTOR_CONTROL = 12;
+
+  final long gtable;
+  final int tableLen;
+  private final long tableAddress;
+  private final long boundEntries;
+  private final boolean pbaSharesPage;
+  private final int[] gentries = new int[3 * MsixtblAccess.SHADOWED_ENTRIES];
+  private int accValid;
+  private final long[] tableFlags;
+  private final long[] guestMasked;
+
+  /** The value of the last load {@link #read} served. */
+  long value;
+
+  Msixtbl(long gtable, int entries, long tableAddress, long boundEntries, boolean pbaSharesPage) {
+    this.gtable = gtable;
+    this.tableLen = entries * ENTRY;
+    this.tableAddress = tableAddress;
+    this.boundEntries = boundEntries;
+    this.pbaSharesPage = pbaSharesPage;
+    this.tableFlags = new long[(entries + 63) / 64];
+    this.guestMasked = new long[(entries + 63) / 64];
+  }
+
+  /** Whether {@code gpa} lies on a page the table spans. */
+  boolean covers(long gpa) {
+    long page = gpa >>> 12;
+    return page >= gtable >>> 12 && page <= (gtable + tableLen - 1) >>> 12;
+  }
+
+  private boolean bound(long gpa) {
+    long entry = (gpa - gtable) / ENTRY;
+    return gpa >= gtable && entry < 64 && (boundEntries >>> entry & 1) != 0;
+  }
+
+  private static boolean bit(long[] bits, long entry) {
+    return (bits[(int) (entry >>> 6)] >>> entry & 1) != 0;
+  }
+
+  private static void set(long[] bits, long entry, boolean on) {
+    long mask = 1L << entry;
+    int i = (int) (entry >>> 6);
+    bits[i] = on ? bits[i] | mask : bits[i] & ~mask;
+  }
+
+  /** A load: the decision, and {@link #value} when msixtbl serves it. */
+  AccessReason read(RoMmioSwitches s, PhysicalMemory machine, long gpa, int len) {
+    AccessReason r = MsixtblAccess.read(s, gpa, len, gtable, tableLen, bound(gpa), accValid,
+        true);
+    long entry = (gpa - gtable) / ENTRY;
+    int dword = (int) (gpa & (ENTRY - 1)) / 4;
+    switch (r) {
+      case MSIXTBL_READ_SHADOW -> {
+        long v = shadow(entry, dword);
+        if (len == 8) {
+          v |= dword == 0 ? shadow(entry, 1) << 32 : (bit(guestMasked, entry) ? 1L : 0) << 32;
+        }
+        value = v;
+      }
+      case MSIXTBL_READ_MASK_BIT -> value = bit(guestMasked, entry) ? 1 : 0;
+      case MSIXTBL_READ_CONTROL_RAW, MSIXTBL_ADJACENT_READ ->
+          value = machine.read(tableAddress + (gpa - gtable), len);
+      case MSIXTBL_ADJACENT_READ_UNMAPPED -> value = len == 8 ? -1L : (1L << (8 * len)) - 1;
+      default -> value = 0;
+    }
+    return r;
+  }
+
+  /**
+   * The shadow dword (as an unsigned value); 0 where the seed's unaligned index runs past entry
+   * 2's shadows (RELEASE-4.1.0 read hypervisor memory there).
+   */
+  private long shadow(long entry, int dword) {
+    long i = 3 * entry + dword;
+    return i < gentries.length ? gentries[(int) i] & 0xFFFF_FFFFL : 0;
+  }
+
+  private void setShadow(long entry, int dword, long v) {
+    long i = 3 * entry + dword;
+    if (entry < MsixtblAccess.SHADOWED_ENTRIES && i < gentries.length) {
+      gentries[(int) i] = (int) v;
+      accValid |= 1 << i;
+    }
+  }
+
+  /** A store: the decision, applied to the shadows, the flags and the table. */
+  AccessReason write(RoMmioSwitches s, PhysicalMemory machine, long gpa, int len, long val) {
+    long entry = (gpa - gtable) / ENTRY;
+    boolean flag = gpa >= gtable && gpa - gtable < tableLen && bit(tableFlags, entry);
+    AccessReason r = MsixtblAccess.write(s, gpa, len, val, gtable, tableLen, bound(gpa), flag,
+        true, pbaSharesPage);
+    int offset = (int) (gpa & (ENTRY - 1));
+    int dword = offset / 4;
+    boolean inTable = gpa >= gtable && gpa - gtable < tableLen;
+    long control = val;
+    if (inTable && offset != VECTOR_CONTROL && r != AccessReason.MSIXTBL_NOT_CLAIMED
+        && r != AccessReason.MSIXTBL_WRITE_UNALIGNED && r != AccessReason.MSIXTBL_WRITE_SIZE) {
+      // The address/data part: shadowed (entries 0-2), the entry flagged.
+      setShadow(entry, dword, val);
+      if (len == 8 && dword == 0) {
+        setShadow(entry, 1, val >>> 32);
+      }
+      set(tableFlags, entry, true);
+      control = val >>> 32; // an 8-byte store at +8 continues as Vector Control
+    }
+    long vc = tableAddress + entry * ENTRY + VECTOR_CONTROL;
+    switch (r) {
+      case MSIXTBL_UNMASK_DEFERRED -> set(tableFlags, entry, false);
+      case MSIXTBL_GUEST_MASK -> {
+        // guest_mask_msi_irq: the vector's mask is host_masked | guest_masked (the host masks
+        // nothing here); only bit 0 of the device's dword changes.
+        boolean mask = (control & 1) != 0;
+        set(guestMasked, entry, mask);
+        long old = machine.read(vc, 4);
+        machine.write(vc, 4, mask ? old | 1 : old & ~1L);
+      }
+      case MSIXTBL_WRITE_CONTROL_RAW -> machine.write(tableAddress + (gpa - gtable), 4, control);
+      case MSIXTBL_ADJACENT_WRITE -> machine.write(tableAddress + (gpa - gtable), len, val);
+      default -> { }
+    }
+    return r;
+  }
+}
