@@ -18,6 +18,7 @@ import org.hvmmu.host.HostDevice;
 import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.Policy;
 import org.hvmmu.host.Violation;
+import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.internal.InputFiles;
 import org.hvmmu.mmu.Access;
@@ -477,13 +478,15 @@ public final class ScenarioRunner {
       }
       if (command instanceof Scenario.Read c) {
         GuestVcpu v = vcpu(step, c.vcpu());
+        long before = v.cpu().counters().cycles();
         long value = v.read(c.la(), c.size(), c.user() ? Access.USER : Access.READ);
-        return access(step, v, value, v.lastFault());
+        return costed(access(step, v, value, v.lastFault()), v, before);
       }
       if (command instanceof Scenario.Store c) {
         GuestVcpu v = vcpu(step, c.vcpu());
-        return access(step, v, 0, v.write(c.la(), c.size(), c.value(),
-            c.user() ? Access.USER : Access.READ));
+        long before = v.cpu().counters().cycles();
+        long fault = v.write(c.la(), c.size(), c.value(), c.user() ? Access.USER : Access.READ);
+        return costed(access(step, v, 0, fault), v, before);
       }
       if (command instanceof Scenario.Fetch c) {
         GuestVcpu v = vcpu(step, c.vcpu());
@@ -535,6 +538,20 @@ public final class ScenarioRunner {
         accessAddress = v.cpu().faultGuestPhysical();
       }
       return new StepOutcome(kind.code(), describe(fault, accessAddress), List.of(), List.of());
+    }
+
+    /**
+     * Adds to a load's or store's summary the hypervisor's decision about a protected page (the
+     * reason, the Xen function, the outcome) and the cycles the vCPU's MMU counters charged it.
+     */
+    private static StepOutcome costed(StepOutcome o, GuestVcpu v, long cyclesBefore) {
+      AccessReason r = v.lastAccessReason();
+      String decision = r == null ? ""
+          : ", " + r.function() + ": " + r + " (" + r.outcome().name().toLowerCase(Locale.ROOT)
+              .replace('_', ' ') + ")";
+      long cycles = v.cpu().counters().cycles() - cyclesBefore;
+      return new StepOutcome(o.rc(), o.summary() + decision + ", " + cycles + " cycles",
+          o.failures(), o.output());
     }
 
     private static String describe(long fault, long address) {
