@@ -154,7 +154,8 @@ class CliScenarioTest {
     // and L2 entries, A|D in the L1 entry; the L4 entry's A is already set): 64 + 57 = 121. The
     // second hits the L1 TLB, which the model charges 0. Hardened: the entry is read-only, a #PF
     // (P|W = 0x3) that Xen gives back to a domain that is not the hardware domain: 4 references
-    // of the walk and the #PF delivery, 64 + 2687 = 2751 each time (a faulting walk caches nothing).
+    // of the walk and the #PF delivery, 64 + 2687 = 2751 each time (a faulting walk caches
+    // nothing).
     assertTrue(out.contains("  85  store cpu0 0x0 4 0xfee01000\n"
         + "        seed-2010  ok, value 0x0, 121 cycles\n"
         + "        hardened   pf 0x3 at 0x0, ptwr_do_page_fault: PV_NOT_HARDWARE_DOMAIN (pf"
