@@ -151,17 +151,17 @@ class CliScenarioTest {
         + "        both       holds\n"), out);
     // The PV guest's stores through L1 0x200[0]. Seed: the entry is writable. The first store walks
     // L4 -> L1: 4 memory references (16 cycles each) and 3 locked A/D updates (19 each: A in the L3
-    // and L2 entries, A|D in the L1 entry; the L4 entry's A is already set): 64 + 57 = 121. The
-    // second hits the L1 TLB, which the model charges 0. Hardened: the entry is read-only, a #PF
-    // (P|W = 0x3) that Xen gives back to a domain that is not the hardware domain: 4 references
-    // of the walk and the #PF delivery, 64 + 2687 = 2751 each time (a faulting walk caches
-    // nothing).
+    // and L2 entries, A|D in the L1 entry; Xen's adjust_guest_l4e set the L4 entry's A):
+    // 64 + 57 = 121. The second hits the L1 TLB, which the model charges 0. Hardened: the entry is
+    // read-only, a #PF (P|W = 0x3) that Xen gives back to a domain that is not the hardware
+    // domain: 4 references of the walk and the #PF delivery, 64 + 2687 = 2751 each time (a
+    // faulting walk caches nothing).
     assertTrue(out.contains("  85  store cpu0 0x0 4 0xfee01000\n"
-        + "        seed-2010  ok, value 0x0, 121 cycles\n"
+        + "        seed-2010  performed, 121 cycles\n"
         + "        hardened   pf 0x3 at 0x0, ptwr_do_page_fault: PV_NOT_HARDWARE_DOMAIN (pf"
         + " injected), 2751 cycles\n"
         + "  86  store cpu0 0x8 4 0x40ef\n"
-        + "        seed-2010  ok, value 0x0, 0 cycles\n"
+        + "        seed-2010  performed, 0 cycles\n"
         + "        hardened   pf 0x3 at 0x8, ptwr_do_page_fault: PV_NOT_HARDWARE_DOMAIN (pf"
         + " injected), 2751 cycles\n"), out);
     // The next interrupt: where the guest chose (APIC 1, vector 0xef) / where dom0 programmed it.

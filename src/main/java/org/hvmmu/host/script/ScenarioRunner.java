@@ -486,7 +486,12 @@ public final class ScenarioRunner {
         GuestVcpu v = vcpu(step, c.vcpu());
         long before = v.cpu().counters().cycles();
         long fault = v.write(c.la(), c.size(), c.value(), c.user() ? Access.USER : Access.READ);
-        return costed(access(step, v, 0, fault), v, before);
+        StepOutcome o = access(step, v, 0, fault);
+        if (fault == 0) {
+          o = new StepOutcome(0, v.lastAccessReason() == null ? "performed" : "completed",
+              List.of(), List.of());
+        }
+        return costed(o, v, before);
       }
       if (command instanceof Scenario.Fetch c) {
         GuestVcpu v = vcpu(step, c.vcpu());
