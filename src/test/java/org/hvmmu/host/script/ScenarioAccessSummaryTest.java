@@ -50,4 +50,12 @@ class ScenarioAccessSummaryTest {
   void theSeedShouldPerformTheStore() {
     assertEquals("performed, 121 cycles", storeSummary(Policy.SEED_2010));
   }
+
+  @Test
+  void everyErrnoTheHostReturnsShouldParse() {
+    // Host.subpageMmioRoAdd's -EILSEQ (84): the writer names it, so the parser must read it back
+    // (ScenarioPropertyTest's round trip found it missing).
+    Scenario s = ScenarioParser.parse("t", "mmio-hole 0-0\nexpect rc -EILSEQ\n");
+    assertEquals(new Scenario.ExpectRc(-84), s.commands().get(1));
+  }
 }
