@@ -367,6 +367,14 @@ public final class ScenarioRunner {
       if (command instanceof Scenario.MsixRelease c) {
         return msix(host.releaseMsix(device(step, c.device())));
       }
+      if (command instanceof Scenario.MsixProgram c) {
+        int before = sent.size();
+        int rc = host.programMsix(device(step, c.device()), c.entry(), c.address(),
+            (int) c.data());
+        return new StepOutcome(rc, (rc == 0 ? "programmed" : "refused")
+            + (sent.size() > before ? ", " + (sent.size() - before) + " sent" : ""), List.of(),
+            List.of());
+      }
       if (command instanceof Scenario.MsixFire c) {
         int before = sent.size();
         MsixFireResult r = host.fireMsix(device(step, c.device()), c.entry());
@@ -483,7 +491,7 @@ public final class ScenarioRunner {
       if (command instanceof Scenario.Store c) {
         GuestVcpu v = vcpu(step, c.vcpu());
         return access(step, v, 0, v.write(c.la(), c.size(), c.value(),
-            c.user() ? Access.USER : Access.READ));
+            c.user() ? Access.USER : Access.READ, c.insn()));
       }
       if (command instanceof Scenario.Fetch c) {
         GuestVcpu v = vcpu(step, c.vcpu());
