@@ -70,7 +70,8 @@ class HostAttackPropertyTest {
         error.violations().get(0).message());
   }
 
-  /** Replays the set-up, {@code lines} and {@code tail} under {@code policy}: every expect holds. */
+  /** Replays the set-up, {@code lines} and {@code tail} under {@code policy}: every expect holds.
+   */
   static void replays(Policy policy, List<String> lines, String tail) {
     String script = String.join("\n", setup(policy).scriptLines()) + "\n"
         + String.join("\n", lines) + "\n" + tail;

@@ -29,7 +29,8 @@ class HostMsixProvenanceTest {
     Host host = new Host(0x1000, Policy.HARDENED);
     host.createDomain(0, PagingMode.PV, true);
     host.setInterruptSink((bdf, entry, address, data, interrupt) ->
-        received.add(entry + " 0x" + Long.toHexString(address) + "/0x" + Integer.toHexString(data)));
+        received.add(entry + " 0x" + Long.toHexString(address) + "/0x"
+            + Integer.toHexString(data)));
     return host;
   }
 

@@ -22,7 +22,8 @@ class ScenarioAttackLinesTest {
     assertEquals(new Scenario.Store("v", 0x4000, 4, 0xfee07000L, false, InstructionClass.LOCKED),
         last("store v 0x4000 4 0xfee07000 as locked"));
     assertEquals(new Scenario.Store("v", 0x4000, 8, 0x99, true,
-        InstructionClass.READ_MODIFY_WRITE), last("store v 0x4000 8 0x99 user as read-modify-write"));
+        InstructionClass.READ_MODIFY_WRITE),
+        last("store v 0x4000 8 0x99 user as read-modify-write"));
     assertEquals(new Scenario.Store("v", 0, 1, 0, false, InstructionClass.PLAIN_STORE),
         last("store v 0 1 0"));
     for (InstructionClass c : List.of(InstructionClass.PLAIN_STORE, InstructionClass.MOVS,

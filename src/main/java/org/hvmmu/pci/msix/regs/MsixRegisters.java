@@ -484,12 +484,12 @@ public final class MsixRegisters implements MmioHandler {
     return droppedWrites;
   }
 
-  // ---- provenance (issue 12 §3) ------------------------------------------------------------------
+  // ---- provenance (issue 12 §3) -------------------------------------------------------------------
 
   /**
-   * The programming owner's permitted path (Xen's {@code write_msi_msg} through its own mapping of
-   * the table, on the hardware domain's behalf): entry {@code entry} gets {@code address} and {@code
-   * data}, recorded as the entry's programmed message, and is unmasked. The first programming
+   * The programming owner's permitted path (Xen's {@code write_msi_msg} through its own mapping
+   * of the table, on the hardware domain's behalf): entry {@code entry} gets {@code address} and
+   * {@code data}, recorded as the entry's programmed message, and is unmasked. The first programming
    * guards the block, as Xen's MSI-X set-up does: every entry is masked and MSI-X enabled (Function
    * Mask clear). From then until {@link #endProvenance()} a table or PBA change no permitted path
    * made is counted ({@link #unpermittedChanges()}), and so is a message that differs from its
@@ -618,8 +618,8 @@ public final class MsixRegisters implements MmioHandler {
     if (unpermittedChanges == 0) {
       return null;
     }
-    String where = lastChangeAddress - pbaAddress >= 0 && lastChangeAddress - pbaAddress
-        < pbaBytes ? "PBA" : "table";
+    String where = Long.compareUnsigned(lastChangeAddress - pbaAddress, pbaBytes) < 0 ? "PBA"
+        : "table";
     return where + " 0x" + Long.toHexString(lastChangeAddress) + ": 0x"
         + Long.toHexString(lastChangeOld) + " -> 0x" + Long.toHexString(lastChangeNew);
   }
