@@ -491,9 +491,10 @@ public final class MsixRegisters implements MmioHandler {
    * of the table, on the hardware domain's behalf): entry {@code entry} gets {@code address} and
    * {@code data}, recorded as the entry's programmed message, and is unmasked. The first
    * programming guards the block, as Xen's MSI-X set-up does: every entry is masked and MSI-X
-   * enabled (Function Mask clear). From then until {@link #endProvenance()} a table or PBA change no permitted path
-   * made is counted ({@link #unpermittedChanges()}), and so is a message that differs from its
-   * entry's programmed one ({@link #unprovenDeliveries()}). Unmasking sends a pending message.
+   * enabled (Function Mask clear). From then until {@link #endProvenance()} a table or PBA
+   * change no permitted path made is counted ({@link #unpermittedChanges()}), and so is a message
+   * that differs from its entry's programmed one ({@link #unprovenDeliveries()}). Unmasking sends
+   * a pending message.
    *
    * @param entry the entry
    * @param address the 64-bit message address
