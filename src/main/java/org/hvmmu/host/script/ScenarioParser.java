@@ -1090,7 +1090,8 @@ public final class ScenarioParser {
   /** An errno by name, 0 if hvmmu does not name it. */
   static int errno(String name) {
     int[] known = {Errno.EPERM, Errno.ENOENT, Errno.ENXIO, Errno.ENOMEM, Errno.EACCES, Errno.EBUSY,
-        Errno.EEXIST, Errno.EINVAL, Errno.ENOSPC, Errno.ENOSYS, Errno.ENODATA, Errno.ERESTART};
+        Errno.EEXIST, Errno.EINVAL, Errno.ENOSPC, Errno.ENOSYS, Errno.ENODATA, Errno.EILSEQ,
+        Errno.ERESTART};
     for (int e : known) {
       if (Errno.name(e).equals(name.toUpperCase(Locale.ROOT))) {
         return e;
