@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.hvmmu.host.access.AccessReason;
+import org.hvmmu.mmu.Access;
+import org.hvmmu.p2m.P2mEntry;
+import org.hvmmu.p2m.P2mType;
 import org.hvmmu.pci.msix.regs.MsixAccessPolicy;
 import org.hvmmu.pci.msix.regs.MsixFireResult;
 import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.testkit.host.HostInvariantCheck;
+import org.hvmmu.x86.PageOrder;
 import org.hvmmu.xen.Errno;
 import org.junit.jupiter.api.Test;
 
@@ -158,5 +163,45 @@ class HostMsixProvenanceTest {
     assertNull(regs.lastUnpermittedChange());
     assertNull(regs.lastUnprovenDelivery());
     assertEquals(List.of(), broken(host));
+  }
+
+  @Test
+  void anHvmOwnersMaskBitWritesThroughMsixtblArePermittedEndToEnd() {
+    // An EPT guest with msixtbl over the 82576's real table (entries 0 and 1 bound; the table's
+    // guest page p2m_mmio_dm, mapped at linear 0x400000). dom0 programs entry 0; the guest masks
+    // and unmasks it through msixtbl (guest_mask_msi_irq: bit 0 of the device's Vector Control).
+    Host host = host();
+    HostDevice nic = host.addDevice(HostMsixTest.nic());
+    MsixRegisters regs = nic.msixRegisters();
+    GuestDomain d = host.createDomain(1, PagingMode.HVM_EPT, false);
+    assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
+    long gtable = 0xf000_0000L;
+    assertEquals(0, host.setP2mEntry(d, gtable >>> 12, P2mEntry.INVALID_MFN, PageOrder.ORDER_4K,
+        P2mType.MMIO_DM));
+    host.registerMsixtbl(d, gtable, 10, TABLE, 0b11, false);
+    long pml4 = 0x10_0000L;
+    host.writeGuestPhysical(d, pml4, 8, 0x10_1000L | 0x23);
+    host.writeGuestPhysical(d, 0x10_1000L, 8, 0x10_2000L | 0x23);
+    host.writeGuestPhysical(d, 0x10_2000L + 8 * 2, 8, 0x10_3000L | 0x23);
+    host.writeGuestPhysical(d, 0x10_3000L, 8, gtable | 0x63);
+    GuestVcpu v = host.createVcpu(d);
+    assertEquals(0, v.cpu().loadState(0x8005_0033L, pml4, 0x20, 0xD00));
+    host.enableMsix(nic, 0);
+    host.programMsix(nic, 0, 0xfee03000L, 0x41);
+    assertEquals(0, v.write(0x40_0000L + 12, 4, 1, Access.READ));
+    assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason());
+    assertTrue(regs.isMasked(0));
+    assertEquals(MsixFireResult.PENDING, host.fireMsix(nic, 0));
+    assertEquals(0, v.write(0x40_0000L + 12, 4, 0, Access.READ));
+    assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason());
+    assertEquals(List.of("0 0xfee03000/0x41"), received, "the pending message, on unmask");
+    // Its address write goes to the (absent) device model, not the device.
+    assertEquals(0, v.write(0x40_0000L, 4, 0xfee07000L, Access.READ));
+    assertEquals(0xfee03000L, regs.messageAddress(0));
+    assertEquals(0, regs.unpermittedChanges());
+    assertEquals(List.of(), broken(host));
+    // The same mask bit written by dom0 through the machine memory is not the permitted path.
+    host.machine().write(TABLE + 12, 4, 1);
+    assertEquals(List.of(HostInvariants.MSIX_TABLE_INTEGRITY), broken(host));
   }
 }
