@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.hvmmu.host.Policy;
 import org.hvmmu.host.access.InstructionClass;
 import org.junit.jupiter.api.Test;
 
@@ -60,5 +64,34 @@ class ScenarioAttackLinesTest {
       assertTrue(e.getMessage().startsWith("t:4: ") && e.getMessage().contains(bad[1]),
           e.getMessage());
     }
+  }
+
+  private static ScenarioResult attack(Policy policy) throws IOException {
+    Path p = Path.of("docs/scenarios/msix-attack.hvmmu");
+    return ScenarioRunner.forcing(policy).run(ScenarioParser.parse(p.toString(),
+        Files.readString(p)));
+  }
+
+  @Test
+  void theExampleAttackHoldsUnderTheSeed() throws IOException {
+    ScenarioResult r = attack(Policy.SEED_2010);
+    assertEquals(List.of(), r.failures());
+    assertEquals(10, r.expects());
+  }
+
+  @Test
+  void theExampleAttackFailsUnderHardened() throws IOException {
+    List<String> failures = attack(Policy.HARDENED).failures().stream()
+        .map(Failure::toString).toList();
+    String f = "docs/scenarios/msix-attack.hvmmu:";
+    assertEquals(5, failures.size(), failures.toString());
+    assertTrue(failures.get(0).startsWith(f + "49: expected guest L1 0x103[0] writable"),
+        failures.get(0));
+    assertTrue(failures.get(1).startsWith(f + "51: expected no fault"), failures.get(1));
+    assertTrue(failures.get(2).startsWith(f + "52: "), failures.get(2));
+    assertTrue(failures.get(3).startsWith(f + "55: expected sent 0xfee07000 0x41"),
+        failures.get(3));
+    assertTrue(failures.get(3).contains("but the device sent 0xfee03000 0x41"), failures.get(3));
+    assertTrue(failures.get(4).startsWith(f + "56: "), failures.get(4));
   }
 }
