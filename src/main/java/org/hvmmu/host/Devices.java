@@ -107,6 +107,18 @@ final class Devices {
     }
   }
 
+  /** The live register block whose table contains machine address {@code pa}, or null. */
+  MsixRegisters registersAt(long pa) {
+    for (HostDevice dev : all()) {
+      MsixRegisters regs = dev.msixRegistersOrNull();
+      if (regs != null && Long.compareUnsigned(pa - regs.tableAddress(),
+          (long) MsixRegisters.ENTRY_SIZE * regs.entries()) < 0) {
+        return regs;
+      }
+    }
+    return null;
+  }
+
   List<HostDevice> all() {
     return new ArrayList<>(devices);
   }

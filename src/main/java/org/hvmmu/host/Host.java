@@ -680,7 +680,52 @@ public final class Host {
   public MsixResult disableMsix(HostDevice dev, int entry) {
     config.lock();
     try {
-      return dev.msix().pciDisableMsix(entry);
+      MsixResult r = dev.msix().pciDisableMsix(entry);
+      endProvenanceIfUnused(dev);
+      return r;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /** Xen no longer uses the device's MSI-X: its table is no longer guarded. */
+  private static void endProvenanceIfUnused(HostDevice dev) {
+    MsixRegisters regs = dev.msixRegistersOrNull();
+    if (regs != null && dev.msix().enabledCount() == 0 && !dev.msix().isPrepared()) {
+      regs.endProvenance();
+    }
+  }
+
+  /**
+   * The permitted path by which a device's MSI-X entry is programmed: Xen's {@code write_msi_msg}
+   * through its own mapping of the table, for the hardware domain's (the programming owner's)
+   * {@code pci_enable_msix} of an entry Xen has set up. The entry gets {@code address} and {@code
+   * data}, recorded as its programmed message, and is unmasked; the first programming masks every
+   * other entry and enables MSI-X (see {@link MsixRegisters#programEntry}). Until Xen stops using
+   * the device's MSI-X (the last entry disabled, or released) the register block counts every
+   * change no permitted path made and every message that is not its entry's programmed one: the
+   * invariants {@link HostInvariants#MSIX_TABLE_INTEGRITY} and {@link
+   * HostInvariants#INTERRUPT_PROVENANCE}.
+   *
+   * @param dev the device
+   * @param entry the entry, enabled through {@link #enableMsix}
+   * @param address the message address
+   * @param data the message data
+   * @return 0; {@code -ENXIO} without live MSI-X registers; {@code -EINVAL} for an entry Xen has
+   *     not enabled or outside the table
+   */
+  public int programMsix(HostDevice dev, int entry, long address, int data) {
+    config.lock();
+    try {
+      MsixRegisters regs = dev.msixRegistersOrNull();
+      if (regs == null) {
+        return -Errno.ENXIO;
+      }
+      if (entry < 0 || entry >= regs.entries() || !dev.msix().isEnabled(entry)) {
+        return -Errno.EINVAL;
+      }
+      regs.programEntry(entry, address, data);
+      return 0;
     } finally {
       config.unlock();
     }
@@ -710,7 +755,9 @@ public final class Host {
   public MsixResult releaseMsix(HostDevice dev) {
     config.lock();
     try {
-      return dev.msix().pciReleaseMsix();
+      MsixResult r = dev.msix().pciReleaseMsix();
+      endProvenanceIfUnused(dev);
+      return r;
     } finally {
       config.unlock();
     }
@@ -749,7 +796,8 @@ public final class Host {
     config.lock();
     try {
       synchronized (d) {
-        d.addMsixtbl(new Msixtbl(gtable, entries, tableAddress, boundEntries, pbaSharesPage));
+        d.addMsixtbl(new Msixtbl(gtable, entries, tableAddress, boundEntries, pbaSharesPage,
+            devices.registersAt(tableAddress)));
       }
     } finally {
       config.unlock();

@@ -3,6 +3,7 @@ package org.hvmmu.host;
 import java.util.ArrayList;
 import java.util.List;
 import org.hvmmu.p2m.RadixP2m;
+import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.rangeset.RangeSet;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.FrameTable;
@@ -22,8 +23,18 @@ import org.hvmmu.x86.pv.ReferenceHolders;
  *   <li>{@link #TLB_WRITABLE_READ_ONLY_MMIO}: once a host operation has returned, no translation a
  *       vCPU's TLB holds, and no guest-physical mapping its nested TLB holds, lets a write reach a
  *       frame in {@code mmio_ro_ranges} (domains exempt as in invariant 1 aside): the hypervisor
- *       flushed after every change that mattered.
+ *       flushed after every change that mattered;
+ *   <li>{@link #MSIX_TABLE_INTEGRITY}: while Xen uses a device's MSI-X (from the first {@link
+ *       Host#programMsix} until the last entry is disabled or released), no write changed its
+ *       MSI-X table or PBA except through a permitted path: Xen's programming on the owner's behalf
+ *       and the owner's mask-bit writes that msixtbl passes on;
+ *   <li>{@link #INTERRUPT_PROVENANCE}: in that time every message the device sent carried the
+ *       address and data programmed into its entry through the permitted path.
  * </ol>
+ *
+ * <p>Invariants 5 and 6 are about events, not state: the register block counts them as they
+ * happen ({@link org.hvmmu.pci.msix.regs.MsixRegisters#unpermittedChanges()}, {@link
+ * org.hvmmu.pci.msix.regs.MsixRegisters#unprovenDeliveries()}), and once broken they stay broken.
  *
  * <p>A check returns every violation with its domain, table, entry and frame; an empty list means the
  * host is sound. It reads the whole host, so call it between operations, not on a hot path.
@@ -41,10 +52,16 @@ public final class HostInvariants {
   /** Invariant 4. */
   public static final String TLB_WRITABLE_READ_ONLY_MMIO = "tlb-writable-read-only-mmio";
 
+  /** Invariant 5. */
+  public static final String MSIX_TABLE_INTEGRITY = "msix-table-integrity";
+
+  /** Invariant 6. */
+  public static final String INTERRUPT_PROVENANCE = "interrupt-provenance";
+
   private HostInvariants() {}
 
   /**
-   * Checks all three invariants.
+   * Checks all six invariants.
    *
    * @param host the host
    * @return every violation, empty when none
@@ -55,7 +72,50 @@ public final class HostInvariants {
     unprotectedMsix(host, out);
     counts(host, out);
     tlbWritableReadOnlyMmio(host, out);
+    msixTableIntegrity(host, out);
+    interruptProvenance(host, out);
     return out;
+  }
+
+  /**
+   * Checks invariant 5 only: every device's register block reports no unpermitted change.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void msixTableIntegrity(Host host, List<Violation> out) {
+    for (HostDevice dev : host.devices()) {
+      MsixRegisters regs = dev.msixRegistersOrNull();
+      if (regs != null && regs.unpermittedChanges() > 0) {
+        out.add(new Violation(MSIX_TABLE_INTEGRITY, ownerId(dev), null, 0, 0, 0,
+            regs.tableAddress() >>> 12, dev + ": " + regs.unpermittedChanges()
+                + " write(s) changed the MSI-X registers outside a permitted path, the last "
+                + regs.lastUnpermittedChange()));
+      }
+    }
+  }
+
+  /**
+   * Checks invariant 6 only: every device's register block reports no message other than its
+   * entry's programmed one.
+   *
+   * @param host the host
+   * @param out receives the violations
+   */
+  public static void interruptProvenance(Host host, List<Violation> out) {
+    for (HostDevice dev : host.devices()) {
+      MsixRegisters regs = dev.msixRegistersOrNull();
+      if (regs != null && regs.unprovenDeliveries() > 0) {
+        out.add(new Violation(INTERRUPT_PROVENANCE, ownerId(dev), null, 0, 0, 0,
+            regs.tableAddress() >>> 12, dev + ": " + regs.unprovenDeliveries()
+                + " message(s) not programmed through a permitted path, the last "
+                + regs.lastUnprovenDelivery()));
+      }
+    }
+  }
+
+  private static int ownerId(HostDevice dev) {
+    return dev.owner() == null ? -1 : dev.owner().id();
   }
 
   /**

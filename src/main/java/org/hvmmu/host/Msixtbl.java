@@ -4,6 +4,7 @@ import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.access.MsixtblAccess;
 import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.memory.PhysicalMemory;
+import org.hvmmu.pci.msix.regs.MsixRegisters;
 
 /**
  * One {@code msixtbl_entry} of an HVM domain ({@code xen/arch/x86/hvm/vmsi.c}): a passed-through
@@ -32,7 +33,12 @@ final class Msixtbl {
   /** The value of the last load {@link #read} served. */
   long value;
 
-  Msixtbl(long gtable, int entries, long tableAddress, long boundEntries, boolean pbaSharesPage) {
+  /** The device's register block at {@code tableAddress}, or null (writes then go to memory). */
+  private final MsixRegisters registers;
+
+  Msixtbl(long gtable, int entries, long tableAddress, long boundEntries, boolean pbaSharesPage,
+      MsixRegisters registers) {
+    this.registers = registers;
     this.gtable = gtable;
     this.tableLen = entries * ENTRY;
     this.tableAddress = tableAddress;
@@ -132,12 +138,27 @@ final class Msixtbl {
         boolean mask = (control & 1) != 0;
         set(guestMasked, entry, mask);
         long old = machine.read(vc, 4);
-        machine.write(vc, 4, mask ? old | 1 : old & ~1L);
+        controlWrite(machine, vc, mask ? old | 1 : old & ~1L);
       }
-      case MSIXTBL_WRITE_CONTROL_RAW -> machine.write(tableAddress + (gpa - gtable), 4, control);
+      case MSIXTBL_WRITE_CONTROL_RAW -> controlWrite(machine, tableAddress + (gpa - gtable),
+          control);
       case MSIXTBL_ADJACENT_WRITE -> machine.write(tableAddress + (gpa - gtable), len, val);
       default -> { }
     }
     return r;
+  }
+
+  /**
+   * The owner's Vector Control write, passed on by msixtbl: a permitted write of the device's
+   * register block (issue 12 §3), or a plain machine write where there is none.
+   */
+  private void controlWrite(PhysicalMemory machine, long pa, long value) {
+    long t = registers == null ? -1 : pa - registers.tableAddress();
+    if (registers != null && (t & 15) == VECTOR_CONTROL
+        && Long.compareUnsigned(t, (long) ENTRY * registers.entries()) < 0) {
+      registers.writeVectorControlPermitted((int) (t / ENTRY), (int) value);
+    } else {
+      machine.write(pa, 4, value);
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import org.hvmmu.host.HostInvariants;
 import org.hvmmu.host.PagingMode;
 import org.hvmmu.host.Policy;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.MmuSwitches.TlbMode;
 import org.hvmmu.p2m.P2mType;
@@ -132,7 +133,7 @@ public record Scenario(String source, Path directory, List<Step> steps) {
           ExpectPvEntry, ExpectP2mEntry, ExpectShadowEntry, ExpectProtected, ExpectInvariantsHold,
           ExpectInvariantFails, PrintRanges, PrintInvariants, CreateVcpu, LoadRegisters, Read,
           Store, Fetch, Translate, Invlpg, Invpcid, Mmuext, UpdateVa, Poke, ExpectMemory,
-          ExpectValue, ExpectOk, ExpectFault, MsixFire, ConfigWrite, ExpectSent {
+          ExpectValue, ExpectOk, ExpectFault, MsixFire, ConfigWrite, ExpectSent, MsixProgram {
 
     /**
      * Whether this is an {@code expect} line (it checks, changes nothing, and has no return code
@@ -997,8 +998,9 @@ public record Scenario(String source, Path directory, List<Step> steps) {
    * {@code expect invariant NAME fails}: {@code HostInvariants.check} finds a violation of NAME.
    *
    * @param invariant {@link HostInvariants#WRITABLE_READ_ONLY_MMIO}, {@link
-   *     HostInvariants#UNPROTECTED_MSIX}, {@link HostInvariants#COUNTS} or {@link
-   *     HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}
+   *     HostInvariants#UNPROTECTED_MSIX}, {@link HostInvariants#COUNTS}, {@link
+   *     HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}, {@link HostInvariants#MSIX_TABLE_INTEGRITY} or
+   *     {@link HostInvariants#INTERRUPT_PROVENANCE}
    */
   public record ExpectInvariantFails(String invariant) implements Command {
     /**
@@ -1097,17 +1099,22 @@ public record Scenario(String source, Path directory, List<Step> steps) {
   }
 
   /**
-   * {@code store VCPU LA SIZE VALUE [user]}: a guest store ({@code GuestVcpu.write}); the value is a
-   * number or a {@code pte(...)}.
+   * {@code store VCPU LA SIZE VALUE [user] [as CLASS]}: a guest store ({@code GuestVcpu.write});
+   * the value is a number or a {@code pte(...)}; CLASS is the instruction class ({@link
+   * #instructionClassName}: {@code plain-store}, the default, {@code read-modify-write}, {@code
+   * locked}, {@code movs}, {@code stos}, {@code unemulated}; not {@code wide-store}: the processor
+   * model stores at most 8 bytes).
    *
    * @param vcpu the vCPU
    * @param la the linear address
    * @param size 1, 2, 4 or 8
    * @param value the value (its low {@code size} bytes are stored)
    * @param user whether it is a user-mode access
+   * @param insn the instruction class, not {@link InstructionClass#LOAD} or {@link
+   *     InstructionClass#WIDE_STORE}
    */
-  public record Store(String vcpu, long la, int size, long value, boolean user)
-      implements Command {
+  public record Store(String vcpu, long la, int size, long value, boolean user,
+      InstructionClass insn) implements Command {
     /**
      * Checks the arguments.
      *
@@ -1116,10 +1123,69 @@ public record Scenario(String source, Path directory, List<Step> steps) {
      * @param size the size
      * @param value the value
      * @param user user mode
+     * @param insn the instruction class
      */
     public Store {
       checkName(vcpu);
       checkSize(size);
+      Objects.requireNonNull(insn, "insn");
+      if (insn == InstructionClass.LOAD || insn == InstructionClass.WIDE_STORE) {
+        throw new IllegalArgumentException("a store's instruction class: " + insn
+            + " (the vCPU stores 1 to 8 bytes)");
+      }
+    }
+
+    /**
+     * A plain store ({@link InstructionClass#PLAIN_STORE}).
+     *
+     * @param vcpu the vCPU
+     * @param la the address
+     * @param size the size
+     * @param value the value
+     * @param user user mode
+     */
+    public Store(String vcpu, long la, int size, long value, boolean user) {
+      this(vcpu, la, size, value, user, InstructionClass.PLAIN_STORE);
+    }
+  }
+
+  /**
+   * An instruction class's script name: the constant's name in lower case, {@code _} as {@code
+   * -}.
+   *
+   * @param insn the class
+   * @return for example {@code "read-modify-write"}
+   */
+  public static String instructionClassName(InstructionClass insn) {
+    return insn.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /**
+   * {@code msix program DEVICE ENTRY ADDRESS DATA}: {@code Host.programMsix}, the permitted path by
+   * which Xen writes an entry's message for its programming owner; the return code is 0 or a
+   * negated errno.
+   *
+   * @param device the device
+   * @param entry the entry, 0 to {@link #MAX_MSIX_ENTRY}
+   * @param address the message address
+   * @param data the message data, 0 to 0xffffffff
+   */
+  public record MsixProgram(String device, int entry, long address, long data) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param device the device
+     * @param entry the entry
+     * @param address the address
+     * @param data the data
+     */
+    public MsixProgram {
+      checkName(device);
+      checkEntry(entry);
+      if (data < 0 || data > 0xffff_ffffL) {
+        throw new IllegalArgumentException("MSI-X data 0x" + Long.toHexString(data)
+            + " (expected 0 to 0xffffffff)");
+      }
     }
   }
 
@@ -1594,13 +1660,16 @@ public record Scenario(String source, Path directory, List<Step> steps) {
   static boolean isInvariantName(String name) {
     return HostInvariants.WRITABLE_READ_ONLY_MMIO.equals(name)
         || HostInvariants.UNPROTECTED_MSIX.equals(name) || HostInvariants.COUNTS.equals(name)
-        || HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO.equals(name);
+        || HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO.equals(name)
+        || HostInvariants.MSIX_TABLE_INTEGRITY.equals(name)
+        || HostInvariants.INTERRUPT_PROVENANCE.equals(name);
   }
 
   /** The invariant names, for messages. */
   static final String INVARIANT_NAMES = HostInvariants.WRITABLE_READ_ONLY_MMIO + ", "
-      + HostInvariants.UNPROTECTED_MSIX + ", " + HostInvariants.COUNTS + " or "
-      + HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO;
+      + HostInvariants.UNPROTECTED_MSIX + ", " + HostInvariants.COUNTS + ", "
+      + HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO + ", " + HostInvariants.MSIX_TABLE_INTEGRITY
+      + " or " + HostInvariants.INTERRUPT_PROVENANCE;
 
   private static void checkSize(int size) {
     if (size != 1 && size != 2 && size != 4 && size != 8) {

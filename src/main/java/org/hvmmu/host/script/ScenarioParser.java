@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.hvmmu.host.PagingMode;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.PolicyName;
 import org.hvmmu.internal.InputFiles;
@@ -257,8 +258,7 @@ public final class ScenarioParser {
         }
         case "cr" -> registers();
         case "read" -> new Scenario.Read(vcpu(null), number("a linear address"), size(), user());
-        case "store" -> new Scenario.Store(vcpu(null), number("a linear address"), size(),
-            entry("a value"), user());
+        case "store" -> store();
         case "fetch" -> new Scenario.Fetch(vcpu(null), number("a linear address"), size(), user());
         case "translate" -> translate();
         case "invlpg" -> new Scenario.Invlpg(vcpu(null), number("a linear address"));
@@ -437,7 +437,7 @@ public final class ScenarioParser {
     }
 
     private Command msix() {
-      String what = word("enable, disable, prepare, release or fire");
+      String what = word("enable, disable, prepare, release, fire or program");
       return switch (what) {
         case "enable" -> {
           String dev = device(true);
@@ -455,8 +455,11 @@ public final class ScenarioParser {
         case "release" -> new Scenario.MsixRelease(device(true));
         case "fire" -> new Scenario.MsixFire(device(true),
             intNumber("an MSI-X entry", 0, Scenario.MAX_MSIX_ENTRY));
+        case "program" -> new Scenario.MsixProgram(device(true),
+            intNumber("an MSI-X entry", 0, Scenario.MAX_MSIX_ENTRY), number("a message address"),
+            messageData());
         default -> throw error("msix " + quote(what)
-            + ": expected enable, disable, prepare, release or fire");
+            + ": expected enable, disable, prepare, release, fire or program");
       };
     }
 
@@ -757,6 +760,43 @@ public final class ScenarioParser {
       return (int) value;
     }
 
+    private Command store() {
+      String v = vcpu(null);
+      long la = number("a linear address");
+      int size = size();
+      long value = entry("a value");
+      boolean user = false;
+      InstructionClass insn = InstructionClass.PLAIN_STORE;
+      if (more()) {
+        String w = word("user or as");
+        if (w.equals("user")) {
+          user = true;
+        } else if (!w.equals("as")) {
+          throw error(quote(w) + ": expected user or as");
+        }
+        if (user && more()) {
+          keyword("as");
+          w = "as";
+        }
+        if (w.equals("as")) {
+          insn = storeClass();
+        }
+      }
+      return new Scenario.Store(v, la, size, value, user, insn);
+    }
+
+    private InstructionClass storeClass() {
+      String w = word("an instruction class");
+      for (InstructionClass c : InstructionClass.values()) {
+        if (c != InstructionClass.LOAD && c != InstructionClass.WIDE_STORE
+            && Scenario.instructionClassName(c).equals(w)) {
+          return c;
+        }
+      }
+      throw error(quote(w) + ": expected plain-store, read-modify-write, locked, movs, stos "
+          + "or unemulated");
+    }
+
     private boolean user() {
       if (!more()) {
         return false;
@@ -902,6 +942,15 @@ public final class ScenarioParser {
         }
       }
       return 0;
+    }
+
+    private long messageData() {
+      String w = word("message data");
+      long value = parseNumber(w, "message data");
+      if (Long.compareUnsigned(value, 0xffff_ffffL) > 0) {
+        throw error("message data " + quote(w) + " is out of range (expected: 0 to 0xffffffff)");
+      }
+      return value;
     }
 
     private long number(String what) {

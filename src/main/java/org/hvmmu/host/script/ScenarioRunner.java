@@ -368,6 +368,14 @@ public final class ScenarioRunner {
       if (command instanceof Scenario.MsixRelease c) {
         return msix(host.releaseMsix(device(step, c.device())));
       }
+      if (command instanceof Scenario.MsixProgram c) {
+        int before = sent.size();
+        int rc = host.programMsix(device(step, c.device()), c.entry(), c.address(),
+            (int) c.data());
+        return new StepOutcome(rc, (rc == 0 ? "programmed" : "refused")
+            + (sent.size() > before ? ", " + (sent.size() - before) + " sent" : ""), List.of(),
+            List.of());
+      }
       if (command instanceof Scenario.MsixFire c) {
         int before = sent.size();
         MsixFireResult r = host.fireMsix(device(step, c.device()), c.entry());
@@ -485,7 +493,8 @@ public final class ScenarioRunner {
       if (command instanceof Scenario.Store c) {
         GuestVcpu v = vcpu(step, c.vcpu());
         long before = v.cpu().counters().cycles();
-        long fault = v.write(c.la(), c.size(), c.value(), c.user() ? Access.USER : Access.READ);
+        long fault = v.write(c.la(), c.size(), c.value(),
+            c.user() ? Access.USER : Access.READ, c.insn());
         StepOutcome o = access(step, v, 0, fault);
         if (fault == 0) {
           o = new StepOutcome(0, v.lastAccessReason() == null ? "performed" : "completed",

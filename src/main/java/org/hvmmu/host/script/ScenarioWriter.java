@@ -2,6 +2,7 @@ package org.hvmmu.host.script;
 
 import java.util.List;
 import java.util.OptionalLong;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.script.Scenario.Assign;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.host.script.Scenario.Crash;
@@ -164,6 +165,10 @@ public final class ScenarioWriter {
     if (command instanceof MsixRelease c) {
       return "msix release " + c.device();
     }
+    if (command instanceof Scenario.MsixProgram c) {
+      return "msix program " + c.device() + " " + c.entry() + " " + hex(c.address()) + " "
+          + hex(c.data());
+    }
     if (command instanceof Scenario.MsixFire c) {
       return "msix fire " + c.device() + " " + c.entry();
     }
@@ -268,7 +273,8 @@ public final class ScenarioWriter {
     }
     if (command instanceof Store c) {
       return "store " + c.vcpu() + " " + hex(c.la()) + " " + c.size() + " " + hex(c.value())
-          + user(c.user());
+          + user(c.user()) + (c.insn() == InstructionClass.PLAIN_STORE ? ""
+          : " as " + Scenario.instructionClassName(c.insn()));
     }
     if (command instanceof Fetch c) {
       return "fetch " + c.vcpu() + " " + hex(c.la()) + " " + c.size() + user(c.user());

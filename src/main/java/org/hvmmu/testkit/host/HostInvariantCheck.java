@@ -42,7 +42,9 @@ public final class HostInvariantCheck implements BiConsumer<Host, Object> {
             HostInvariants.WRITABLE_READ_ONLY_MMIO,
             HostInvariants.UNPROTECTED_MSIX,
             HostInvariants.COUNTS,
-            HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO
+            HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO,
+            HostInvariants.MSIX_TABLE_INTEGRITY,
+            HostInvariants.INTERRUPT_PROVENANCE
           });
 
   private final String[] invariants;
@@ -61,9 +63,13 @@ public final class HostInvariantCheck implements BiConsumer<Host, Object> {
   }
 
   /**
-   * The check of all four invariants, as {@link HostInvariants#check}: the three of {@link #all()}
-   * and {@link HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}, no vCPU's TLB letting a write reach a
-   * read-only frame (for hosts whose guests run on vCPUs, such as {@link HostVcpuSetup}'s).
+   * The check of all six invariants, as {@link HostInvariants#check}: the three of {@link #all()},
+   * {@link HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}, no vCPU's TLB letting a write reach a
+   * read-only frame (for hosts whose guests run on vCPUs, such as {@link HostVcpuSetup}'s), and the
+   * register-block invariants {@link HostInvariants#MSIX_TABLE_INTEGRITY} (no write changed a
+   * guarded MSI-X table or PBA outside a permitted path) and {@link
+   * HostInvariants#INTERRUPT_PROVENANCE} (every message was its entry's programmed one), which
+   * hold trivially until something calls {@link Host#programMsix}.
    *
    * @return the check
    */
@@ -76,7 +82,8 @@ public final class HostInvariantCheck implements BiConsumer<Host, Object> {
    *
    * @param invariants names from {@link HostInvariants}: {@link
    *     HostInvariants#WRITABLE_READ_ONLY_MMIO}, {@link HostInvariants#UNPROTECTED_MSIX}, {@link
-   *     HostInvariants#COUNTS}, {@link HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}
+   *     HostInvariants#COUNTS}, {@link HostInvariants#TLB_WRITABLE_READ_ONLY_MMIO}, {@link
+   *     HostInvariants#MSIX_TABLE_INTEGRITY}, {@link HostInvariants#INTERRUPT_PROVENANCE}
    * @return the check
    * @throws IllegalArgumentException if a name is unknown or none is given
    */
@@ -118,6 +125,8 @@ public final class HostInvariantCheck implements BiConsumer<Host, Object> {
         case HostInvariants.COUNTS -> HostInvariants.counts(host, out);
         case HostInvariants.TLB_WRITABLE_READ_ONLY_MMIO ->
             HostInvariants.tlbWritableReadOnlyMmio(host, out);
+        case HostInvariants.MSIX_TABLE_INTEGRITY -> HostInvariants.msixTableIntegrity(host, out);
+        case HostInvariants.INTERRUPT_PROVENANCE -> HostInvariants.interruptProvenance(host, out);
         default -> throw new AssertionError(name);
       }
     }

@@ -598,7 +598,7 @@ public record HostVcpuSetup(HostSetup base) {
     }
     if (command instanceof Scenario.Store c) {
       return vcpuNamed(host, c.vcpu()).write(c.la(), c.size(), c.value(),
-          c.user() ? Access.USER : Access.READ);
+          c.user() ? Access.USER : Access.READ, c.insn());
     }
     if (command instanceof Scenario.Fetch c) {
       GuestVcpu v = vcpuNamed(host, c.vcpu());

@@ -3,9 +3,10 @@
  * configuration spaces, host set-ups and host operations ({@link org.hvmmu.testkit.host.HostGens}),
  * a fixed-shape host ({@link org.hvmmu.testkit.host.HostSetup}), the same host with guests that run
  * on real tables and vCPUs ({@link org.hvmmu.testkit.host.HostVcpuSetup}) and what those guests do
- * ({@link org.hvmmu.testkit.host.HostVcpuGens}), and the host's invariants as an assertion ({@link
- * org.hvmmu.testkit.host.HostInvariantCheck}), all on top of hvmmu's property harness {@link
- * org.hvmmu.testkit}. Every operation prints as one line of hvmmu's scenario-script
+ * ({@link org.hvmmu.testkit.host.HostVcpuGens}), the attack on a device's MSI-X table and PBA
+ * ({@link org.hvmmu.testkit.host.HostAttackGens}), and the host's invariants as an assertion
+ * ({@link org.hvmmu.testkit.host.HostInvariantCheck}), all on top of hvmmu's property harness
+ * {@link org.hvmmu.testkit}. Every operation prints as one line of hvmmu's scenario-script
  * language ({@link org.hvmmu.testkit.host.HostScript}), so a shrunk counterexample, after its
  * set-up's lines, is a script that {@code hvmmu replay} runs.
  *

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.hvmmu.host.PagingMode;
+import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.script.Scenario.Command;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.MmuSwitches.TlbMode;
@@ -30,6 +31,12 @@ import org.junit.jupiter.api.Test;
 class ScenarioPropertyTest {
   /** One random choice; {@link #build} turns a list of them into a valid command list. */
   record Choice(int kind, long a, long b, int c) {}
+
+  /** The instruction classes a script store may name. */
+  static final InstructionClass[] STORE_CLASSES = {
+    InstructionClass.PLAIN_STORE, InstructionClass.READ_MODIFY_WRITE, InstructionClass.LOCKED,
+    InstructionClass.MOVS, InstructionClass.STOS, InstructionClass.UNEMULATED
+  };
 
   static final Gen<Choice> CHOICES = Gens.zip(
       Gens.zip(Gens.ints(0, 52), Gens.unsignedLongs(), (k, a) -> new long[] {k, a}),
@@ -160,7 +167,8 @@ class ScenarioPropertyTest {
         case 32 -> out.add(new Scenario.Read(vcpu(out, domains, tables, nextId, vcpus, mode),
             ch.a(), SIZES[ch.c() % 4], (ch.c() & 4) != 0));
         case 33 -> out.add(new Scenario.Store(vcpu(out, domains, tables, nextId, vcpus, mode),
-            ch.a(), SIZES[ch.c() % 4], entry, (ch.c() & 4) != 0));
+            ch.a(), SIZES[ch.c() % 4], entry, (ch.c() & 4) != 0,
+            STORE_CLASSES[(ch.c() >>> 3) % STORE_CLASSES.length]));
         case 34 -> out.add(new Scenario.Fetch(vcpu(out, domains, tables, nextId, vcpus, mode),
             ch.a(), SIZES[ch.c() % 4], (ch.c() & 4) != 0));
         case 35 -> out.add(new Scenario.Translate(vcpu(out, domains, tables, nextId, vcpus, mode),
@@ -217,6 +225,8 @@ class ScenarioPropertyTest {
         }
         case 48 -> out.add((ch.c() & 1) == 0 ? new Scenario.ExpectSent(true, 0, 0)
             : new Scenario.ExpectSent(false, ch.a(), ch.b() & 0xffff_ffffL));
+        case 49 -> out.add(new Scenario.MsixProgram(device(out, devices), ch.c() % 2048, ch.a(),
+            ch.b() & 0xffff_ffffL));
         default -> out.add(new Scenario.PrintInvariants());
       }
       first = false;

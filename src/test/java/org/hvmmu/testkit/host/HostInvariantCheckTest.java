@@ -52,7 +52,16 @@ class HostInvariantCheckTest {
         .assertHolds(host);
     assertEquals(1, HostInvariantCheck.only(HostInvariants.WRITABLE_READ_ONLY_MMIO)
         .violations(host).size());
-    assertThrows(IllegalArgumentException.class, () -> HostInvariantCheck.only("no-such"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HostInvariantCheck.only("no-such"));
+    assertEquals("unknown invariant 'no-such' (expected: writable-read-only-mmio, "
+        + "unprotected-msix, counts, tlb-writable-read-only-mmio, msix-table-integrity, "
+        + "interrupt-provenance)", e.getMessage());
+    assertEquals("HostInvariantCheck[writable-read-only-mmio, unprotected-msix, counts, "
+        + "tlb-writable-read-only-mmio, msix-table-integrity, interrupt-provenance]",
+        HostInvariantCheck.everyInvariant().toString());
+    assertEquals("HostInvariantCheck[writable-read-only-mmio, unprotected-msix, counts]",
+        HostInvariantCheck.all().toString());
     assertThrows(IllegalArgumentException.class, HostInvariantCheck::only);
     assertThrows(IllegalArgumentException.class, () -> new HostInvariantError(List.of()));
   }

@@ -60,6 +60,18 @@ public final class MsixRegisters implements MmioHandler {
   private int control;
   private long undefinedAccesses;
   private long droppedWrites;
+  private final int[] programmed; // address lo, hi, data per entry, as programmed (permitted)
+  private final boolean[] isProgrammed;
+  private boolean guarded;
+  private boolean permitting;
+  private long unpermittedChanges;
+  private long lastChangeAddress;
+  private long lastChangeOld;
+  private long lastChangeNew;
+  private long unprovenDeliveries;
+  private int lastUnprovenEntry;
+  private long lastUnprovenAddress;
+  private int lastUnprovenData;
 
   /**
    * A register block in its reset state.
@@ -90,6 +102,8 @@ public final class MsixRegisters implements MmioHandler {
     this.rest = Objects.requireNonNull(rest, "rest");
     this.table = new int[4 * entries];
     this.cached = new int[3 * entries];
+    this.programmed = new int[3 * entries];
+    this.isProgrammed = new boolean[entries];
     this.pba = new long[(entries + 63) / 64];
     reset();
   }
@@ -148,6 +162,9 @@ public final class MsixRegisters implements MmioHandler {
     Arrays.fill(cached, 0);
     Arrays.fill(pba, 0);
     control = 0;
+    endProvenance();
+    unpermittedChanges = 0;
+    unprovenDeliveries = 0;
   }
 
   @Override
@@ -202,11 +219,15 @@ public final class MsixRegisters implements MmioHandler {
         return;
       }
       int q = (int) (p >>> 3);
+      long old = pba[q];
       if (size == 8) {
         pba[q] = value;
       } else {
         int shift = (int) (8 * (p & 4));
         pba[q] = pba[q] & ~(0xffff_ffffL << shift) | (value & 0xffff_ffffL) << shift;
+      }
+      if (guarded && !permitting && old != pba[q]) {
+        unpermitted(pbaAddress + 8L * q, old, pba[q]);
       }
       return;
     }
@@ -227,16 +248,33 @@ public final class MsixRegisters implements MmioHandler {
 
   private void writeDword(int index, int value) {
     int entry = index >>> 2;
+    int old = table[index];
     if ((index & 3) != 3) {
       table[index] = value;
+      audit(index, old);
       return;
     }
     boolean wasMasked = masked(entry);
     table[index] = policy.vectorControlReserved() == MsixAccessPolicy.ReservedBits.KEEP
         ? value : value & VECTOR_MASK;
+    audit(index, old);
     if (wasMasked && !masked(entry)) {
       unmasked(entry);
     }
+  }
+
+  /** Records a change of table dword {@code index} that no permitted path made, while guarded. */
+  private void audit(int index, int old) {
+    if (guarded && !permitting && table[index] != old) {
+      unpermitted(tableAddress + 4L * index, old & 0xffff_ffffL, table[index] & 0xffff_ffffL);
+    }
+  }
+
+  private void unpermitted(long address, long old, long now) {
+    unpermittedChanges++;
+    lastChangeAddress = address;
+    lastChangeOld = old;
+    lastChangeNew = now;
   }
 
   private boolean functionMasked() {
@@ -273,6 +311,13 @@ public final class MsixRegisters implements MmioHandler {
       data = cached[3 * entry + 2];
     }
     long address = (lo & 0xffff_ffffL) | hi << 32;
+    if (guarded && (!isProgrammed[entry] || programmedAddress(entry) != address
+        || programmed[3 * entry + 2] != data)) {
+      unprovenDeliveries++;
+      lastUnprovenEntry = entry;
+      lastUnprovenAddress = address;
+      lastUnprovenData = data;
+    }
     sink.deliver(sourceBdf, entry, address, data,
         MsiInterrupt.decode(address, data, policy.extendedDestinationId()));
   }
@@ -437,6 +482,174 @@ public final class MsixRegisters implements MmioHandler {
    */
   public synchronized long droppedWrites() {
     return droppedWrites;
+  }
+
+  // ---- provenance (issue 12 §3) -----------------------------------------------------------------
+
+  /**
+   * The programming owner's permitted path (Xen's {@code write_msi_msg} through its own mapping
+   * of the table, on the hardware domain's behalf): entry {@code entry} gets {@code address} and
+   * {@code data}, recorded as the entry's programmed message, and is unmasked. The first
+   * programming guards the block, as Xen's MSI-X set-up does: every entry is masked and MSI-X
+   * enabled (Function Mask clear). From then until {@link #endProvenance()} a table or PBA
+   * change no permitted path made is counted ({@link #unpermittedChanges()}), and so is a message
+   * that differs from its entry's programmed one ({@link #unprovenDeliveries()}). Unmasking sends
+   * a pending message.
+   *
+   * @param entry the entry
+   * @param address the 64-bit message address
+   * @param data the message data
+   * @throws IndexOutOfBoundsException if the entry is out of range
+   */
+  public synchronized void programEntry(int entry, long address, int data) {
+    Objects.checkIndex(entry, entries);
+    permitting = true;
+    try {
+      if (!guarded) {
+        for (int e = 0; e < entries; e++) {
+          table[4 * e + 3] |= VECTOR_MASK;
+        }
+        guarded = true;
+        control = CONTROL_ENABLE;
+      }
+      table[4 * entry] = (int) address;
+      table[4 * entry + 1] = (int) (address >>> 32);
+      table[4 * entry + 2] = data;
+      programmed[3 * entry] = (int) address;
+      programmed[3 * entry + 1] = (int) (address >>> 32);
+      programmed[3 * entry + 2] = data;
+      isProgrammed[entry] = true;
+      writeDword(4 * entry + 3, 0);
+    } finally {
+      permitting = false;
+    }
+  }
+
+  /**
+   * A permitted write of entry {@code entry}'s Vector Control: the owner's mask-bit write that
+   * Xen's msixtbl passes to the device ({@code guest_mask_msi_irq}, or the seed's raw write).
+   * Unmasking sends a pending message.
+   *
+   * @param entry the entry
+   * @param value the dword written
+   * @throws IndexOutOfBoundsException if the entry is out of range
+   */
+  public synchronized void writeVectorControlPermitted(int entry, int value) {
+    Objects.checkIndex(entry, entries);
+    permitting = true;
+    try {
+      writeDword(4 * entry + VECTOR_CONTROL / 4, value);
+    } finally {
+      permitting = false;
+    }
+  }
+
+  /**
+   * Ends the guard ({@code PHYSDEVOP_release_msix}, or reset): no entry is programmed any more and
+   * changes are no longer audited. The counts stay.
+   */
+  public synchronized void endProvenance() {
+    guarded = false;
+    Arrays.fill(isProgrammed, false);
+    Arrays.fill(programmed, 0);
+  }
+
+  /**
+   * Whether the block is guarded: programmed through the permitted path since reset or the last
+   * {@link #endProvenance()}.
+   *
+   * @return true if guarded
+   */
+  public synchronized boolean isGuarded() {
+    return guarded;
+  }
+
+  /**
+   * Whether entry {@code entry} holds a message programmed through the permitted path.
+   *
+   * @param entry the entry
+   * @return true if programmed
+   * @throws IndexOutOfBoundsException if the entry is out of range
+   */
+  public synchronized boolean isProgrammed(int entry) {
+    Objects.checkIndex(entry, entries);
+    return isProgrammed[entry];
+  }
+
+  /**
+   * The 64-bit address last programmed into entry {@code entry} through the permitted path.
+   *
+   * @param entry the entry
+   * @return the address, 0 if never programmed
+   * @throws IndexOutOfBoundsException if the entry is out of range
+   */
+  public synchronized long programmedAddress(int entry) {
+    Objects.checkIndex(entry, entries);
+    return (programmed[3 * entry] & 0xffff_ffffL) | (long) programmed[3 * entry + 1] << 32;
+  }
+
+  /**
+   * The data last programmed into entry {@code entry} through the permitted path.
+   *
+   * @param entry the entry
+   * @return the data, 0 if never programmed
+   * @throws IndexOutOfBoundsException if the entry is out of range
+   */
+  public synchronized int programmedData(int entry) {
+    Objects.checkIndex(entry, entries);
+    return programmed[3 * entry + 2];
+  }
+
+  /**
+   * How many writes changed a table dword or PBA QWORD while the block was guarded without coming
+   * through a permitted path (a CPU store through a mapping of the frames, whoever made it).
+   *
+   * @return the count
+   */
+  public synchronized long unpermittedChanges() {
+    return unpermittedChanges;
+  }
+
+  /**
+   * The last unpermitted change, described.
+   *
+   * @return for example {@code "table 0xe0840000: 0xfee03000 -> 0xfee07000"}, or null if none
+   */
+  public synchronized String lastUnpermittedChange() {
+    if (unpermittedChanges == 0) {
+      return null;
+    }
+    String where = Long.compareUnsigned(lastChangeAddress - pbaAddress, pbaBytes) < 0 ? "PBA"
+        : "table";
+    return where + " 0x" + Long.toHexString(lastChangeAddress) + ": 0x"
+        + Long.toHexString(lastChangeOld) + " -> 0x" + Long.toHexString(lastChangeNew);
+  }
+
+  /**
+   * How many messages this block sent while guarded that were not their entry's programmed
+   * address and data (or came from an entry never programmed).
+   *
+   * @return the count
+   */
+  public synchronized long unprovenDeliveries() {
+    return unprovenDeliveries;
+  }
+
+  /**
+   * The last unproven message, described.
+   *
+   * @return for example {@code "entry 0 sent 0xfee07000/0x99, programmed 0xfee03000/0x41"}, or
+   *     null if none
+   */
+  public synchronized String lastUnprovenDelivery() {
+    if (unprovenDeliveries == 0) {
+      return null;
+    }
+    int e = lastUnprovenEntry;
+    return "entry " + e + " sent 0x" + Long.toHexString(lastUnprovenAddress) + "/0x"
+        + Integer.toHexString(lastUnprovenData) + (isProgrammed[e] ? ", programmed 0x"
+        + Long.toHexString(programmedAddress(e)) + "/0x"
+        + Integer.toHexString(programmed[3 * e + 2]) : ", never programmed");
   }
 
   private static String bdfText(int bdf) {
