@@ -2,6 +2,7 @@ package org.hvmmu.host;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.hvmmu.mmu.memory.MmioHandler;
 import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.mmu.memory.RegionKind;
@@ -25,7 +26,8 @@ import org.hvmmu.xen.DomainIds;
  */
 final class Devices {
   private final Host host;
-  private final List<HostDevice> devices = new ArrayList<>();
+  /** Copy on write: MMCFG reads and writes look devices up from vCPU threads. */
+  private final List<HostDevice> devices = new CopyOnWriteArrayList<>();
 
   Devices(Host host) {
     this.host = host;
@@ -114,6 +116,18 @@ final class Devices {
       if (regs != null && Long.compareUnsigned(pa - regs.tableAddress(),
           (long) MsixRegisters.ENTRY_SIZE * regs.entries()) < 0) {
         return regs;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The device at {@code segment}, {@code bdf} ({@code pci_get_pdev}), or null.
+   */
+  HostDevice at(int segment, int bdf) {
+    for (HostDevice dev : devices) {
+      if (dev.pci().address().segment() == segment && dev.pci().address().bdf() == bdf) {
+        return dev;
       }
     }
     return null;

@@ -11,6 +11,7 @@ import org.hvmmu.mmu.MmuSwitches;
 import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.Vcpu;
 import org.hvmmu.mmu.memory.PhysicalMemory;
+import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mAccess;
 import org.hvmmu.p2m.P2mDomainConfig;
 import org.hvmmu.p2m.P2mSetResult;
@@ -19,6 +20,7 @@ import org.hvmmu.p2m.PtP2m;
 import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.p2m.shadow.ShadowL1e;
+import org.hvmmu.pci.PciAddress;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.msix.MsixResult;
 import org.hvmmu.pci.msix.regs.InterruptSink;
@@ -104,6 +106,8 @@ public final class Host {
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
   private final Devices devices = new Devices(this);
+  /** The MMCFG windows, replaced whole on each addition: the fault paths read it unlocked. */
+  private volatile MmcfgWindow[] mmcfg = new MmcfgWindow[0];
   private final DeviceInterrupts interrupts = new DeviceInterrupts();
   private final PvPaging pvPaging = new PvPaging(this);
   private final P2mPaging p2mPaging = new P2mPaging(this);
@@ -614,6 +618,85 @@ public final class Host {
     } finally {
       config.unlock();
     }
+  }
+
+  /**
+   * Registers an ECAM (MMCFG) window, an entry of Xen's {@code pci_mmcfg_config} (from the ACPI MCFG
+   * table): configuration space of segment {@code segment}, buses {@code startBus} to {@code
+   * endBus}, at {@code address + (bus << 20 | device << 15 | function << 12 | register)}. Its frames
+   * become MMIO of the machine memory (frames inside the frame table are shared with {@code dom_io},
+   * as for an MMIO hole): reads return the configuration space of the devices the host knows (all
+   * ones for other functions), writes reach {@link #writeConfig}'s path. The window is not protected
+   * by this call ({@link #protect} does that, as Xen's {@code pci_mmcfg_arch_enable} adds it to
+   * {@code mmio_ro_ranges}); a protected window's frames are what a PV hardware domain's store
+   * reaches through {@code mmcfg_intercept_write} ({@code pci_ro_mmcfg_decode}).
+   *
+   * @param segment the PCI segment, 0 to 0xffff
+   * @param startBus the first bus, 0 to 255
+   * @param endBus the last bus, {@code startBus} to 255
+   * @param address the address of bus 0 of the segment, a multiple of 1 MiB
+   * @return 0, or {@code -EINVAL} with nothing changed: an argument out of range, the window beyond
+   *     the machine's physical address width, overlapping another window or a device's BAR, or
+   *     holding a frame given to a domain
+   */
+  public int addMmcfg(int segment, int startBus, int endBus, long address) {
+    if (segment < 0 || segment > PciAddress.MAX_SEGMENT || startBus < 0 || startBus > endBus
+        || endBus > PciAddress.MAX_BUS || address < 0 || (address & ((1L << 20) - 1)) != 0) {
+      return -Errno.EINVAL;
+    }
+    config.lock();
+    try {
+      MmcfgWindow w = new MmcfgWindow(devices, segment, startBus, endBus, address);
+      long first = w.firstFrame();
+      long last = w.lastFrame();
+      if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
+        return -Errno.EINVAL;
+      }
+      for (MmcfgWindow other : mmcfg) {
+        if (other.firstFrame() <= last && other.lastFrame() >= first) {
+          return -Errno.EINVAL;
+        }
+      }
+      boolean[] overlapsMmio = new boolean[1];
+      machine.forEachRegion((f, l, kind) -> {
+        if (kind == RegionKind.MMIO && f <= last && l >= first) {
+          overlapsMmio[0] = true;
+        }
+      });
+      FrameTable frames = frames();
+      for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
+        int owner = frames.owner(mfn);
+        if (owner != DomainIds.OWNER_NONE && owner != DomainIds.DOMID_IO) {
+          return -Errno.EINVAL;
+        }
+      }
+      if (overlapsMmio[0]) {
+        return -Errno.EINVAL;
+      }
+      for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
+        if (frames.owner(mfn) == DomainIds.OWNER_NONE) {
+          frames.shareWithDomIo(mfn, mfn);
+        }
+      }
+      machine.remove(first, last);
+      machine.addMmio(first, last, w);
+      MmcfgWindow[] next = Arrays.copyOf(mmcfg, mmcfg.length + 1);
+      next[mmcfg.length] = w;
+      mmcfg = next;
+      return 0;
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /** The MMCFG window holding machine frame {@code mfn} ({@code pci_mmcfg_decode}), or null. */
+  MmcfgWindow mmcfgWindow(long mfn) {
+    for (MmcfgWindow w : mmcfg) {
+      if (w.contains(mfn)) {
+        return w;
+      }
+    }
+    return null;
   }
 
   /**

@@ -209,9 +209,10 @@ final class PvPaging {
    * the guest's L1 entry of the address maps an L1 table the domain owns; the store naturally
    * aligned in one page), as {@code ptwr_emulated_update}; a write to a present, read-only mapping
    * of a frame in {@code mmio_ro_ranges} is decided by {@link PvRoAccess} (the hardware domain's
-   * kernel stores dropped, everything else the guest's #PF) and recorded on the vCPU; both only in
-   * guest kernel mode ({@code fixup_page_fault}); every other fault goes to the guest as the
-   * processor raised it.
+   * kernel stores dropped, or for an MMCFG window's frame performed as configuration writes unless
+   * they touch the MSI-X capability, everything else the guest's #PF) and recorded on the vCPU;
+   * both only in guest kernel mode ({@code fixup_page_fault}); every other fault goes to the guest
+   * as the processor raised it.
    */
   long pageFault(PvVcpuControl c, GuestVcpu g, long fault, long la, int size, long value) {
     if (Fault.kindCode(fault) != FaultKind.PAGE_FAULT.code() || size == 0) {
@@ -243,16 +244,26 @@ final class PvPaging {
     if ((l1e & (PteFlags.PAGE_PRESENT | PteFlags.PAGE_RW)) == PteFlags.PAGE_PRESENT
         && host.mmioRoRanges().containsSingleton(mfn)) {
       // pv_ro_page_fault: the hardware domain's write to r/o MMIO goes to mmio_ro_do_page_fault,
-      // anyone else's to the page-table emulator, which finds no L1 table there. The model's host
-      // has no MMCFG windows: every such frame is "other" r/o MMIO.
+      // anyone else's to the page-table emulator, which finds no L1 table there. A frame of an
+      // MMCFG window (pci_ro_mmcfg_decode; no function is in ro_map) goes to
+      // mmcfg_intercept_write, which asks pci_conf_write_intercept about the function's MSI-X
+      // capability (pdev->msix exists for every function with one: alloc_pdev).
       int offset = (int) (addr & 0xFFF);
+      MmcfgWindow window = host.mmcfgWindow(mfn);
+      HostDevice dev = window == null ? null : window.deviceAt(mfn);
+      int msixCapability = dev != null && dev.hasMsix() ? dev.msix().capability().capOffset() : 0;
       AccessReason r = PvRoAccess.write(host.policy().roMmio(), g.domain().privileged(), true,
-          false, 0, g.instruction(), la, size, addr, host.subpages().state(mfn, offset));
+          window != null, msixCapability, g.instruction(), la, size, addr,
+          host.subpages().state(mfn, offset));
       g.recordAccess(r);
       if (r == AccessReason.SUBPAGE_WRITTEN || r == AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START) {
         // write_mmio at the store's offset; 4.20 wrote at the page's start.
         long at = r == AccessReason.SUBPAGE_WRITTEN ? offset : 0;
         host.machine().write((mfn << Pte.PAGE_SHIFT) | at, size, value);
+      } else if (r == AccessReason.MMCFG_WRITTEN || r == AccessReason.MMCFG_MSIX_CONTROL) {
+        // pci_mmcfg_write through Xen's own mapping of the window (host_maskall, which would
+        // force MASKALL on, is not modelled).
+        host.machine().write((mfn << Pte.PAGE_SHIFT) | offset, size, value);
       }
       return r.outcome() == AccessOutcome.PF_INJECTED ? fault : GuestVcpu.FaultHandler.EMULATED;
     }
