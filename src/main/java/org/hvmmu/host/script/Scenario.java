@@ -127,7 +127,7 @@ public record Scenario(String source, Path directory, List<Step> steps) {
    * One command of the language. Each record's Javadoc gives its script form.
    */
   public sealed interface Command
-      permits HostConfig, DeviceDump, DeviceHex, CreateDomain, GiveRam, MmioHole, GrantIomem,
+      permits HostConfig, DeviceDump, DeviceHex, CreateDomain, GiveRam, MmioHole, Mmcfg, GrantIomem,
           Assign, Protect, Unprotect, MsixEnable, MsixDisable, MsixPrepare, MsixRelease, Pin, Unpin,
           GuestWrite, MmuUpdate, Ptwr, SetP2m, Retype, NewTable, ShadowWrite, Crash, ExpectRc,
           ExpectPvEntry, ExpectP2mEntry, ExpectShadowEntry, ExpectProtected, ExpectInvariantsHold,
@@ -364,6 +364,32 @@ public record Scenario(String source, Path directory, List<Step> steps) {
      */
     public MmioHole {
       checkRange(first, last);
+    }
+  }
+
+  /**
+   * {@code mmcfg SEGMENT BUSES ADDRESS}: {@code Host.addMmcfg}, an ECAM window for buses {@code
+   * [startBus, endBus]} of the segment, bus 0 at machine address {@code address}.
+   *
+   * @param segment the PCI segment, 0 to 0xffff
+   * @param startBus the first bus
+   * @param endBus the last bus, {@code startBus} to 255
+   * @param address the address of bus 0
+   */
+  public record Mmcfg(int segment, int startBus, int endBus, long address) implements Command {
+    /**
+     * Checks the arguments.
+     *
+     * @param segment segment
+     * @param startBus startBus
+     * @param endBus endBus
+     * @param address address
+     */
+    public Mmcfg {
+      if (segment < 0 || segment > 0xffff || startBus < 0 || startBus > endBus || endBus > 0xff) {
+        throw new IllegalArgumentException("mmcfg " + segment + " " + startBus + "-" + endBus
+            + " (expected: segment 0 to 0xffff, buses 0 <= first <= last <= 255)");
+      }
     }
   }
 

@@ -201,6 +201,14 @@ public final class ScenarioParser {
           long[] r = range();
           yield new Scenario.MmioHole(r[0], r[1]);
         }
+        case "mmcfg" -> {
+          int segment = intNumber("a PCI segment", 0, 0xffff);
+          long[] r = range();
+          if (Long.compareUnsigned(r[1], 0xff) > 0) {
+            throw error("bus range ends at " + r[1] + " (expected: buses 0 to 255)");
+          }
+          yield new Scenario.Mmcfg(segment, (int) r[0], (int) r[1], number("an address"));
+        }
         case "iomem" -> {
           String d = domain(null);
           long[] r = range();

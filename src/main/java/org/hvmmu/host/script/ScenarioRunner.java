@@ -343,6 +343,9 @@ public final class ScenarioRunner {
         host.addMmioHole(c.first(), c.last());
         return done(0);
       }
+      if (command instanceof Scenario.Mmcfg c) {
+        return done(host.addMmcfg(c.segment(), c.startBus(), c.endBus(), c.address()));
+      }
       if (command instanceof Scenario.GrantIomem c) {
         return done(host.grantIomem(domain(step, c.domain()), c.first(), c.last()));
       }

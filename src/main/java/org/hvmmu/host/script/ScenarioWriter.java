@@ -29,6 +29,7 @@ import org.hvmmu.host.script.Scenario.HostConfig;
 import org.hvmmu.host.script.Scenario.Invlpg;
 import org.hvmmu.host.script.Scenario.Invpcid;
 import org.hvmmu.host.script.Scenario.LoadRegisters;
+import org.hvmmu.host.script.Scenario.Mmcfg;
 import org.hvmmu.host.script.Scenario.MmioHole;
 import org.hvmmu.host.script.Scenario.MmuUpdate;
 import org.hvmmu.host.script.Scenario.Mmuext;
@@ -139,6 +140,10 @@ public final class ScenarioWriter {
     }
     if (command instanceof MmioHole c) {
       return "mmio-hole " + range(c.first(), c.last());
+    }
+    if (command instanceof Mmcfg c) {
+      return "mmcfg " + c.segment() + " " + c.startBus() + "-" + c.endBus() + " "
+          + hex(c.address());
     }
     if (command instanceof GrantIomem c) {
       return "iomem " + c.domain() + " " + range(c.first(), c.last());

@@ -53,6 +53,7 @@ class ScenarioParserTest {
         Arguments.of("ram ept 0x300-0x3ff", new Scenario.GiveRam("ept", 0x300, 0x3ff)),
         Arguments.of("ram ept 0x300", new Scenario.GiveRam("ept", 0x300, 0x300)),
         Arguments.of("mmio-hole 0xa0-0xbf", new Scenario.MmioHole(0xa0, 0xbf)),
+        Arguments.of("mmcfg 0 0-63 0xf8000000", new Scenario.Mmcfg(0, 0, 63, 0xf8000000L)),
         Arguments.of("iomem pv 0xe0840-0xe0842", new Scenario.GrantIomem("pv", 0xe0840, 0xe0842)),
         Arguments.of("assign nic ept", new Scenario.Assign("nic", "ept")),
         Arguments.of("protect hpet 0xfed00", new Scenario.Protect("hpet", 0xfed00, 0xfed00)),
@@ -212,6 +213,8 @@ class ScenarioParserTest {
     // script (\\n separates lines) | line | message
     "frobnicate 1|1|unknown command 'frobnicate'",
     "domain g 1 pv\\nram g 0x1g|2|bad number '0x1g'",
+    "mmcfg 0 0-256 0xf8000000|1|bus range ends at 256",
+    "mmcfg 0x10000 0-1 0|1|out of range",
     "domain g 1 pv\\nram g 18446744073709551616|2|is above 0xffffffffffffffff",
     "domain g 1 pv\\nram g 0x200-0x100|2|first frame above last",
     "domain g 1 pv\\nram g -1|2|bad frame range '-1'",

@@ -85,7 +85,8 @@ class ScenarioPropertyTest {
         }
         case 2 -> domain(out, domains, tables, nextId, mode, ch.c());
         case 3 -> out.add(new Scenario.GiveRam(any(out, domains, tables, nextId), lo, hi));
-        case 4 -> out.add(new Scenario.MmioHole(lo, hi));
+        case 4 -> out.add((ch.c() & 1) == 0 ? new Scenario.MmioHole(lo, hi)
+            : new Scenario.Mmcfg(0, 0, Math.floorMod(ch.c(), 256), lo << 20));
         case 5 -> out.add(new Scenario.GrantIomem(any(out, domains, tables, nextId), lo, hi));
         case 6 -> out.add(new Scenario.Assign(device(out, devices),
             any(out, domains, tables, nextId)));
@@ -327,7 +328,7 @@ class ScenarioPropertyTest {
   /** Words of the language, numbers near the edges and noise. */
   static final Gen<String> WORDS = Gens.elements("host", "frames", "policy", "seed-2010",
       "hardened", "xen-4.22", "device", "dump", "hex", "end", "index", "domain", "pv", "pv32", "pv-shadow",
-      "hvm-ept", "hvm-npt", "hvm-shadow", "privileged", "ram", "mmio-hole", "iomem", "assign",
+      "hvm-ept", "hvm-npt", "hvm-shadow", "privileged", "ram", "mmio-hole", "iomem", "assign", "mmcfg",
       "protect", "unprotect", "msix", "enable", "disable", "prepare", "release", "by", "pin",
       "unpin", "write", "update", "ptwr", "cmpxchg", "p2m", "retype", "table", "shadow", "crash",
       "expect", "rc", "writable", "read-only", "protected", "unprotected", "invariants", "hold",
