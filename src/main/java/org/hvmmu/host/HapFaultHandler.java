@@ -24,9 +24,9 @@ import org.hvmmu.p2m.RadixP2m;
  * store Xen discards completes, a load the null handler serves returns all ones, #GP(0) replaces
  * the exit when emulation fails, and a crash crashes the domain ({@link Host#crashDomain}) and
  * returns the processor's exit. A {@code p2m_mmio_dm} page of a table registered with {@link
- * Host#registerMsixtbl} goes to msixtbl first ({@link Msixtbl}). The model's host has no ioreq
- * server: what would go to the device model finds the null handler. Every other exit goes back
- * unchanged.
+ * Host#registerMsixtbl} goes to msixtbl first ({@link Msixtbl}); what it passes on, and what no
+ * internal handler takes, goes to the host's {@link DeviceModel} if it claims the address, else to
+ * the null handler. Every other exit goes back unchanged.
  */
 final class HapFaultHandler implements GuestVcpu.FaultHandler {
   private final Host host;
@@ -56,6 +56,8 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
     AccessReason handled = null;
     long served = 0;
     long subpageWrite = -1;
+    DeviceModel dm = host.deviceModel();
+    boolean ioreq;
     synchronized (d) {
       if (d.crashed()) {
         return fault;
@@ -69,7 +71,9 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       // Xen's get_entry reports an unpopulated gfn as p2m_mmio_dm (ept_get_entry and
       // p2m_pt_get_entry set *t = p2m_mmio_dm first); the model's p2m reports it invalid, and the
       // handler treats it as mmio_dm only on the pages of a registered msixtbl table.
-      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era) || (!mapped && d.msixtbl(gpa) != null);
+      ioreq = dm.claims(d, gpa, size);
+      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era)
+          || (!mapped && (d.msixtbl(gpa) != null || ioreq));
       mfn = e.mfn();
       boolean roMmio = mapped && e.typeCode() == P2mType.MMIO_DIRECT.code(era)
           && host.mmioRoRanges().containsSingleton(mfn);
@@ -96,8 +100,11 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
         served = t.value;
       }
     }
-    AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, false);
+    AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, ioreq);
     v.recordAccess(r);
+    if (r.outcome() == AccessOutcome.FORWARDED_TO_DM) {
+      return forward(v, dm, gpa, size, value, insn, fault);
+    }
     if (r == handled && subpageWrite >= 0) {
       host.machine().write(subpageWrite, size, value);
     }
@@ -120,7 +127,24 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       case PERFORMED:
         return insn == InstructionClass.LOAD ? fault : EMULATED;
       default:
-        return fault; // no device model in the model's host: nothing else is reachable
+        return fault; // nothing else is reachable
     }
+  }
+
+  /**
+   * {@code hvm_send_ioreq}: a load the device model answers, or a store it takes (a
+   * read-modify-write sends only its store: the processor model has computed the value).
+   */
+  static long forward(GuestVcpu v, DeviceModel dm, long gpa, int size, long value,
+      InstructionClass insn, long fault) {
+    if (insn == InstructionClass.LOAD) {
+      long mask = size == 8 ? -1L : (1L << (8 * size)) - 1;
+      return v.completeLoad(dm.read(v.domain(), gpa, size) & mask);
+    }
+    if (!insn.writes()) {
+      return fault;
+    }
+    dm.write(v.domain(), gpa, size, value);
+    return EMULATED;
   }
 }

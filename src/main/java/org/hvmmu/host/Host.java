@@ -106,6 +106,7 @@ public final class Host {
   private final int p2mTablePages;
   private final ReentrantLock config = new ReentrantLock();
   private final Devices devices = new Devices(this);
+  private volatile DeviceModel deviceModel = DeviceModel.NONE;
   /** The MMCFG windows, replaced whole on each addition: the fault paths read it unlocked. */
   private volatile MmcfgWindow[] mmcfg = new MmcfgWindow[0];
   private final DeviceInterrupts interrupts = new DeviceInterrupts();
@@ -599,6 +600,27 @@ public final class Host {
    */
   public boolean writeConfig(HostDevice dev, int offset, int size, int value) {
     return DeviceInterrupts.writeConfig(dev, offset, size, value);
+  }
+
+  /**
+   * The device model (Xen's ioreq server) HVM accesses Xen forwards go to from now on: what msixtbl
+   * passes on, and the rest of a {@code p2m_mmio_dm} page's accesses (an unpopulated gfn the model
+   * claims counts as one), and a 4.21+ store to read-only {@code mmio_direct} it claims. {@link
+   * DeviceModel#NONE}, the null handler, until set.
+   *
+   * @param model the device model
+   */
+  public void setDeviceModel(DeviceModel model) {
+    deviceModel = Objects.requireNonNull(model, "model");
+  }
+
+  /**
+   * The device model.
+   *
+   * @return the one set, or {@link DeviceModel#NONE}
+   */
+  public DeviceModel deviceModel() {
+    return deviceModel;
   }
 
   /** The sink every register block sends through. */

@@ -1,5 +1,6 @@
 package org.hvmmu.host;
 
+import org.hvmmu.host.access.AccessOutcome;
 import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.host.access.InstructionClass;
 import org.hvmmu.host.access.RoMmioSwitches;
@@ -913,10 +914,11 @@ final class ShadowPaging {
 
   /**
    * {@code sh_page_fault}'s {@code p2m_mmio_dm} branch: {@code handle_mmio_with_translation}, where
-   * msixtbl takes its table's pages and the null handler the rest (the model's host has no device
-   * model), as {@link ShadowRoAccess} decides. Xen's {@code get_gfn} reports an unpopulated gfn as
-   * {@code p2m_mmio_dm}; the model does so for an entry of that type and for the pages of a
-   * registered msixtbl table, and leaves other unpopulated gfns to the "BAD gfn" #PF. Returns
+   * msixtbl takes its table's pages, the host's {@link DeviceModel} what is passed on or what it
+   * claims, and the null handler the rest, as {@link ShadowRoAccess} decides. Xen's {@code get_gfn}
+   * reports an unpopulated gfn as {@code p2m_mmio_dm}; the model does so for an entry of that type,
+   * for the pages of a registered msixtbl table and for gfns the device model claims, and leaves
+   * other unpopulated gfns to the "BAD gfn" #PF. Returns
    * {@link #NOT_DEVICE_MODEL} when the frame is not the device model's.
    */
   private long deviceModelAccess(GuestVcpu v, GuestDomain d, ShadowDomain sd, long gfn, long va,
@@ -926,9 +928,12 @@ final class ShadowPaging {
     }
     long gpa = (gfn << Pte.PAGE_SHIFT) | (va & 0xFFF);
     P2mEntry e = sd.targetCursor;
-    d.p2m().getEntry(gfn, e);
+    boolean mapped = d.p2m().getEntry(gfn, e);
     Msixtbl t = d.msixtbl(gpa);
-    if (e.typeCode() != P2mType.MMIO_DM.code(p2mSwitches().era()) && t == null) {
+    DeviceModel dm = host.deviceModel();
+    boolean ioreq = size != 0 && dm.claims(d, gpa, size);
+    if (e.typeCode() != P2mType.MMIO_DM.code(p2mSwitches().era()) && t == null
+        && (mapped || !ioreq)) {
       return NOT_DEVICE_MODEL;
     }
     if (size == 0 || (access & Access.FETCH) != 0) {
@@ -941,8 +946,11 @@ final class ShadowPaging {
       handled = insn == InstructionClass.LOAD ? t.read(s, host.machine(), gpa, size)
           : t.write(s, host.machine(), gpa, size, value);
     }
-    AccessReason r = ShadowRoAccess.access(s, true, insn, handled, false);
+    AccessReason r = ShadowRoAccess.access(s, true, insn, handled, ioreq);
     v.recordAccess(r);
+    if (r.outcome() == AccessOutcome.FORWARDED_TO_DM) {
+      return HapFaultHandler.forward(v, dm, gpa, size, value, insn, fault);
+    }
     if (r == handled && insn == InstructionClass.LOAD) {
       return v.completeLoad(t.value);
     }

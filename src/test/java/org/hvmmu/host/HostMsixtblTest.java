@@ -28,12 +28,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * RELEASE-4.22.0 and RELEASE-4.1.0, by hand.
  */
 class HostMsixtblTest {
-  private static final long TABLE_MFN = 0xfe020;
-  private static final long GTABLE = 0xf000_0000L;
-  private static final long LA = 0x40_0000L;
+  static final long TABLE_MFN = 0xfe020;
+  static final long GTABLE = 0xf000_0000L;
+  static final long LA = 0x40_0000L;
 
   /** The device's table registers: a page of bytes. */
-  private static final class Page implements MmioHandler {
+  static final class Page implements MmioHandler {
     final byte[] bytes = new byte[4096];
     int writes;
 
@@ -60,7 +60,7 @@ class HostMsixtblTest {
     return guest(host, page, PagingMode.HVM_EPT);
   }
 
-  private static GuestVcpu guest(Host host, Page page, PagingMode mode) {
+  static GuestVcpu guest(Host host, Page page, PagingMode mode) {
     GuestDomain d = host.createDomain(1, mode, false);
     assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
     // p2m_mmio_dm with INVALID_MFN: an empty EPT entry, which Xen's ept_get_entry reports as
