@@ -58,6 +58,7 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
     long subpageWrite = -1;
     DeviceModel dm = host.deviceModel();
     boolean ioreq;
+    boolean msixtblWrite = false;
     synchronized (d) {
       if (d.crashed()) {
         return fault;
@@ -98,12 +99,20 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
         handled = insn == InstructionClass.LOAD ? t.read(s, host.machine(), gpa, size)
             : t.write(s, host.machine(), gpa, size, value);
         served = t.value;
+        msixtblWrite = insn.writes() && handled != AccessReason.MSIXTBL_NOT_CLAIMED
+            && (gpa & (size - 1)) == 0;
       }
     }
     AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, ioreq);
     v.recordAccess(r);
     if (r.outcome() == AccessOutcome.FORWARDED_TO_DM) {
       return forward(v, dm, gpa, size, value, insn, fault);
+    }
+    if (msixtblWrite && r == handled && s.msixtblDmSeesAllWrites() && ioreq) {
+      // _msixtbl_write (64b21662b1, 4.19): an aligned write msixtbl handled returns
+      // X86EMUL_UNHANDLEABLE all the same, so the device model that claims the page sees it too
+      // (without one, the null handler discards it).
+      dm.write(d, gpa, size, value);
     }
     if (r == handled && subpageWrite >= 0) {
       host.machine().write(subpageWrite, size, value);

@@ -86,6 +86,29 @@ class HostDeviceModelTest {
     assertEquals(0, page.writes, "nothing reached the table itself");
   }
 
+  @ParameterizedTest
+  @EnumSource(value = PagingMode.class, names = {"HVM_EPT", "HVM_NPT"})
+  void aMaskWriteMsixtblHandlesShouldReachTheDeviceModelSince419(PagingMode mode) {
+    // Entry 0 is bound: a 4-byte Vector Control write of 1 (mask) is msixtbl's own
+    // (guest_mask_msi_irq, X86EMUL_OKAY). Since 64b21662b1 (4.19) _msixtbl_write returns
+    // X86EMUL_UNHANDLEABLE after handling it, so the device model sees it as well; before, not.
+    long control = HostMsixtblTest.LA + 12;
+    for (boolean allWrites : new boolean[] {true, false}) {
+      Policy policy = Policy.HARDENED.withRoMmio(
+          Policy.HARDENED.roMmio().withMsixtblDmSeesAllWrites(allWrites));
+      Host host = new Host(0x1000, policy);
+      Qemu qemu = new Qemu();
+      host.setDeviceModel(qemu);
+      GuestVcpu v = guest(host, new HostMsixtblTest.Page(), mode);
+      assertEquals(0, v.write(control, 4, 1, Access.READ));
+      assertEquals(AccessReason.MSIXTBL_GUEST_MASK, v.lastAccessReason());
+      // An unaligned 2-byte write at +13: msixtbl ignores it (X86EMUL_OKAY), nobody sees it.
+      assertEquals(0, v.write(control + 1, 2, 0, Access.READ));
+      assertEquals(allWrites ? List.of("w 0xf000000c 4 0x1") : List.of(), qemu.log,
+          "msixtblDmSeesAllWrites " + allWrites);
+    }
+  }
+
   @Test
   void anUnpopulatedGfnItClaimsShouldBeMmioDm() {
     Host host = new Host(0x1000, Policy.HARDENED);

@@ -125,6 +125,19 @@ public record RoMmioSwitches(
   }
 
   /**
+   * These switches with {@code msixtblDmSeesAllWrites} on or off.
+   *
+   * @param on the new value
+   * @return the switches
+   */
+  public RoMmioSwitches withMsixtblDmSeesAllWrites(boolean on) {
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblAdjacent, on, subpageRo,
+        subpageFixes);
+  }
+
+  /**
    * These switches with the sub-page list on or off, and its 4.21 fixes.
    *
    * @param list {@code subpageRo}
