@@ -1,12 +1,14 @@
 package org.hvmmu.host;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.hvmmu.mmu.memory.MmioHandler;
 import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.pci.BarReadMode;
+import org.hvmmu.pci.PciAddress;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciMemBar;
 import org.hvmmu.pci.msix.MsixCapability;
@@ -17,6 +19,7 @@ import org.hvmmu.pci.msix.regs.MsixAccessPolicy;
 import org.hvmmu.pci.msix.regs.MsixRegisters;
 import org.hvmmu.x86.pv.FrameTable;
 import org.hvmmu.xen.DomainIds;
+import org.hvmmu.xen.Errno;
 
 /**
  * The host's PCI functions: their BARs as MMIO regions of the machine memory (and {@code dom_io}
@@ -28,6 +31,8 @@ final class Devices {
   private final Host host;
   /** Copy on write: MMCFG reads and writes look devices up from vCPU threads. */
   private final List<HostDevice> devices = new CopyOnWriteArrayList<>();
+  /** The MMCFG windows, replaced whole on each registration: vCPU threads read it. */
+  private volatile MmcfgWindow[] mmcfg = new MmcfgWindow[0];
 
   Devices(Host host) {
     this.host = host;
@@ -193,5 +198,61 @@ final class Devices {
         host.crashDomain(victim);
       }
     }
+  }
+  /** See {@link Host#addMmcfg}; the caller holds the host's configuration lock. */
+  int addMmcfg(int segment, int startBus, int endBus, long address) {
+    if (segment < 0 || segment > PciAddress.MAX_SEGMENT || startBus < 0 || startBus > endBus
+        || endBus > PciAddress.MAX_BUS || address < 0 || (address & ((1L << 20) - 1)) != 0) {
+      return -Errno.EINVAL;
+    }
+    MmcfgWindow w = new MmcfgWindow(this, segment, startBus, endBus, address);
+    long first = w.firstFrame();
+    long last = w.lastFrame();
+    PhysicalMemory machine = host.machine();
+    if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
+      return -Errno.EINVAL;
+    }
+    for (MmcfgWindow other : mmcfg) {
+      if (other.firstFrame() <= last && other.lastFrame() >= first) {
+        return -Errno.EINVAL;
+      }
+    }
+    boolean[] overlapsMmio = new boolean[1];
+    machine.forEachRegion((f, l, kind) -> {
+      if (kind == RegionKind.MMIO && f <= last && l >= first) {
+        overlapsMmio[0] = true;
+      }
+    });
+    if (overlapsMmio[0]) {
+      return -Errno.EINVAL;
+    }
+    FrameTable frames = host.frames();
+    for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
+      int owner = frames.owner(mfn);
+      if (owner != DomainIds.OWNER_NONE && owner != DomainIds.DOMID_IO) {
+        return -Errno.EINVAL; // a domain's frame
+      }
+    }
+    for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
+      if (frames.owner(mfn) == DomainIds.OWNER_NONE) {
+        frames.shareWithDomIo(mfn, mfn);
+      }
+    }
+    machine.remove(first, last);
+    machine.addMmio(first, last, w);
+    MmcfgWindow[] next = Arrays.copyOf(mmcfg, mmcfg.length + 1);
+    next[mmcfg.length] = w;
+    mmcfg = next;
+    return 0;
+  }
+
+  /** The MMCFG window holding machine frame {@code mfn} ({@code pci_mmcfg_decode}), or null. */
+  MmcfgWindow mmcfgWindow(long mfn) {
+    for (MmcfgWindow w : mmcfg) {
+      if (w.contains(mfn)) {
+        return w;
+      }
+    }
+    return null;
   }
 }

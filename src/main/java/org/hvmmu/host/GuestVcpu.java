@@ -230,8 +230,9 @@ public final class GuestVcpu {
    * @return the value, or 0 with {@link #lastFault()} set
    */
   public long read(long la, int size, int access) {
-    lastReason = null;
-    instruction = InstructionClass.LOAD;
+    if (lastReason != null) {
+      lastReason = null; // a test, not a store, on the hit path
+    }
     for (int tries = 0; ; tries++) {
       long value = cpu.read(la, size, access);
       long fault = cpu.lastFault();
@@ -239,6 +240,7 @@ public final class GuestVcpu {
         lastFault = fault;
         return value;
       }
+      instruction = InstructionClass.LOAD; // what the handler reads; only on the fault path
       long r = handler.handle(this, fault, la, access, size, 0);
       if (r == FaultHandler.EMULATED_LOAD) {
         lastFault = 0;
@@ -292,14 +294,16 @@ public final class GuestVcpu {
       throw new IllegalArgumentException("instruction class " + insn
           + " for a store through the vCPU (expected: a store of at most 8 bytes)");
     }
-    lastReason = null;
-    instruction = insn;
+    if (lastReason != null) {
+      lastReason = null;
+    }
     for (int tries = 0; ; tries++) {
       long fault = cpu.write(la, size, value, access);
       if (fault == 0 || handler == null || tries == MAX_RETRIES) {
         lastFault = fault;
         return fault;
       }
+      instruction = insn;
       long r = handler.handle(this, fault, la, access | Access.WRITE, size, value);
       if (r == FaultHandler.EMULATED) {
         lastFault = 0;
@@ -334,12 +338,18 @@ public final class GuestVcpu {
    * @return the machine address, or the fault the guest sees (or the processor's, as above)
    */
   public long translate(long la, int access) {
-    lastReason = null;
+    if (lastReason != null) {
+      lastReason = null;
+    }
     for (int tries = 0; ; tries++) {
       long r = cpu.translate(la, access);
       if (r >= 0 || handler == null || tries == MAX_RETRIES) {
         return r;
       }
+      // A translation for a write is decided as a plain store, else as a load (not the class the
+      // previous access left behind).
+      instruction = (access & Access.WRITE) != 0 ? InstructionClass.PLAIN_STORE
+          : InstructionClass.LOAD;
       long h = handler.handle(this, r, la, access, 0, 0);
       if (h != FaultHandler.RETRY) {
         return h == FaultHandler.EMULATED || h == FaultHandler.EMULATED_LOAD ? r : h;

@@ -11,7 +11,6 @@ import org.hvmmu.mmu.MmuSwitches;
 import org.hvmmu.mmu.TlbConfig;
 import org.hvmmu.mmu.Vcpu;
 import org.hvmmu.mmu.memory.PhysicalMemory;
-import org.hvmmu.mmu.memory.RegionKind;
 import org.hvmmu.p2m.P2mAccess;
 import org.hvmmu.p2m.P2mDomainConfig;
 import org.hvmmu.p2m.P2mSetResult;
@@ -20,7 +19,6 @@ import org.hvmmu.p2m.PtP2m;
 import org.hvmmu.p2m.RadixP2m;
 import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.p2m.shadow.ShadowL1e;
-import org.hvmmu.pci.PciAddress;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.msix.MsixResult;
 import org.hvmmu.pci.msix.regs.InterruptSink;
@@ -33,7 +31,6 @@ import org.hvmmu.rangeset.owned.OwnedRanges;
 import org.hvmmu.rangeset.owned.RemovalPolicy;
 import org.hvmmu.x86.CpuFeatures;
 import org.hvmmu.x86.PageOrder;
-import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.Domain;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.x86.pv.FrameTable;
@@ -108,7 +105,6 @@ public final class Host {
   private final Devices devices = new Devices(this);
   private volatile DeviceModel deviceModel = DeviceModel.NONE;
   /** The MMCFG windows, replaced whole on each addition: the fault paths read it unlocked. */
-  private volatile MmcfgWindow[] mmcfg = new MmcfgWindow[0];
   private final DeviceInterrupts interrupts = new DeviceInterrupts();
   private final PvPaging pvPaging = new PvPaging(this);
   private final P2mPaging p2mPaging = new P2mPaging(this);
@@ -662,50 +658,9 @@ public final class Host {
    *     holding a frame given to a domain
    */
   public int addMmcfg(int segment, int startBus, int endBus, long address) {
-    if (segment < 0 || segment > PciAddress.MAX_SEGMENT || startBus < 0 || startBus > endBus
-        || endBus > PciAddress.MAX_BUS || address < 0 || (address & ((1L << 20) - 1)) != 0) {
-      return -Errno.EINVAL;
-    }
     config.lock();
     try {
-      MmcfgWindow w = new MmcfgWindow(devices, segment, startBus, endBus, address);
-      long first = w.firstFrame();
-      long last = w.lastFrame();
-      if (Long.compareUnsigned(last, machine.lastFrame()) > 0) {
-        return -Errno.EINVAL;
-      }
-      for (MmcfgWindow other : mmcfg) {
-        if (other.firstFrame() <= last && other.lastFrame() >= first) {
-          return -Errno.EINVAL;
-        }
-      }
-      boolean[] overlapsMmio = new boolean[1];
-      machine.forEachRegion((f, l, kind) -> {
-        if (kind == RegionKind.MMIO && f <= last && l >= first) {
-          overlapsMmio[0] = true;
-        }
-      });
-      FrameTable frames = frames();
-      for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
-        int owner = frames.owner(mfn);
-        if (owner != DomainIds.OWNER_NONE && owner != DomainIds.DOMID_IO) {
-          return -Errno.EINVAL;
-        }
-      }
-      if (overlapsMmio[0]) {
-        return -Errno.EINVAL;
-      }
-      for (long mfn = first; mfn <= last && frames.mfnValid(mfn); mfn++) {
-        if (frames.owner(mfn) == DomainIds.OWNER_NONE) {
-          frames.shareWithDomIo(mfn, mfn);
-        }
-      }
-      machine.remove(first, last);
-      machine.addMmio(first, last, w);
-      MmcfgWindow[] next = Arrays.copyOf(mmcfg, mmcfg.length + 1);
-      next[mmcfg.length] = w;
-      mmcfg = next;
-      return 0;
+      return devices.addMmcfg(segment, startBus, endBus, address);
     } finally {
       config.unlock();
     }
@@ -713,12 +668,7 @@ public final class Host {
 
   /** The MMCFG window holding machine frame {@code mfn} ({@code pci_mmcfg_decode}), or null. */
   MmcfgWindow mmcfgWindow(long mfn) {
-    for (MmcfgWindow w : mmcfg) {
-      if (w.contains(mfn)) {
-        return w;
-      }
-    }
-    return null;
+    return devices.mmcfgWindow(mfn);
   }
 
   /**

@@ -23,8 +23,9 @@ import org.hvmmu.mmu.memory.RegionKind;
  *
  * <pre>{@code
  * AddressSpaceWalker w = new AddressSpaceWalker(memory, cr0, cr3, cr4, efer);
+ * long[] bytesMapped = {0};
  * int rc = w.walk((la, pa, pageShift, entry, rights) -> {
- *   System.out.printf("%x -> %x (%d)%n", la, pa, 1L << pageShift);
+ *   bytesMapped[0] += 1L << pageShift;
  *   return 0;                                   // non-zero stops the walk and is returned
  * });
  * long pa = w.lookup(0xffffffff81000000L);      // one address; NOT_MAPPED if no leaf maps it

@@ -52,7 +52,7 @@ import org.hvmmu.xen.HypervisorBugException;
  * Scenario s = ScenarioParser.read(Path.of("docs/scenarios/second-enable.hvmmu"));
  * ScenarioResult seed = ScenarioRunner.scriptPolicy().run(s);            // the script's policy
  * ScenarioResult hardened = ScenarioRunner.forcing(Policy.HARDENED).run(s);
- * hardened.failures().forEach(System.out::println);  // second-enable.hvmmu:21: expected ...
+ * List<Failure> failed = hardened.failures();   // second-enable.hvmmu:21: expected ...
  * }</pre>
  *
  * <p>The host gets the policy the runner forces, else the one the script's {@code host} line names,

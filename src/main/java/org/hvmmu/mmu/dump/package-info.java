@@ -16,9 +16,9 @@
  *
  * <pre>{@code
  * GuestDump dump = GuestDumps.read(Path.of("core.elf.gz"));
- * for (VcpuState cpu : dump.vcpus()) {
- *   System.out.println(cpu.index() + ": CR3 0x" + Long.toHexString(cpu.cr3()));
- * }
+ * VcpuState cpu0 = dump.vcpus().get(0);
+ * AddressSpaceWalker w = new AddressSpaceWalker(dump.memory(), cpu0.cr0(), cpu0.cr3(),
+ *     cpu0.cr4(), cpu0.efer());
  * }</pre>
  *
  * <p>Bad input gets a {@link org.hvmmu.mmu.dump.DumpFormatException} naming the file, the offset
