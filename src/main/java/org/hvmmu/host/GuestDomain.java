@@ -31,7 +31,7 @@ public final class GuestDomain {
    * #mmioSuperpageLongs} longs used (grown by doubling: a huge grant adds tens of thousands).
    */
   private long[] mmioSuperpages = new long[0];
-  private Msixtbl[] msixtbls = new Msixtbl[0];
+  private volatile Msixtbl[] msixtbls = new Msixtbl[0];
   private int mmioSuperpageLongs;
   /** The vCPUs, copied on every addition so that flushes iterate them without allocating. */
   private volatile GuestVcpu[] vcpus = new GuestVcpu[0];
@@ -223,6 +223,21 @@ public final class GuestDomain {
     Msixtbl[] next = Arrays.copyOf(msixtbls, msixtbls.length + 1);
     next[msixtbls.length] = t;
     msixtbls = next;
+  }
+
+  /** Whether an msixtbl table is registered (a racy read: a hint for the fault path). */
+  boolean hasMsixtbl() {
+    return msixtbls.length != 0;
+  }
+
+  /** The msixtbl entry at exactly {@code gtable}, or null (domain's monitor). */
+  Msixtbl msixtblAt(long gtable) {
+    for (Msixtbl t : msixtbls) {
+      if (t.gtable == gtable) {
+        return t;
+      }
+    }
+    return null;
   }
 
   /** The msixtbl entry whose table spans the page of {@code gpa}, or null (domain's monitor). */

@@ -49,6 +49,19 @@ public final class GuestVcpu {
   private AccessReason lastReason;
   private long emulatedValue;
 
+  /*
+   * msixtbl's per-vCPU state (Xen's hvm_io.msix_unmask_address, msix_snoop_address and
+   * msix_snoop_gpa), guarded by the domain's monitor: the Vector Control address of an unmask to
+   * replay when the I/O completes, that of a snooped unmask (0: none), whether the snoop came from
+   * a movs, and the dword a movs stored there.
+   */
+  long msixUnmaskAddress;
+  long msixSnoopAddress;
+  boolean msixSnoopMovs;
+  int msixSnoopData;
+  /** Whether the vCPU waits for the device model ({@code VPF_blocked_in_xen} in an ioreq). */
+  volatile boolean waitingForIoreq;
+
   /**
    * What the hypervisor does with a fault the hardware raised before the guest sees it: a shadow
    * page fault builds the missing shadow entries, a store into a guest page table is emulated, an

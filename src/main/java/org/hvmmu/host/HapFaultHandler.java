@@ -37,6 +37,14 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
 
   @Override
   public long handle(GuestVcpu v, long fault, long la, int access, int size, long value) {
+    long r = access(v, fault, access, size, value);
+    if (v.domain().hasMsixtbl()) {
+      Msixtbl.writeCompletion(host, v); // hvm_do_resume: vcpu_ioreq_handle_completion
+    }
+    return r;
+  }
+
+  private long access(GuestVcpu v, long fault, int access, int size, long value) {
     int kind = Fault.kindCode(fault);
     boolean npt = kind == FaultKind.NESTED_PAGE_FAULT.code();
     if (size == 0 || (access & Access.FETCH) != 0
@@ -101,6 +109,9 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
         served = t.value;
         msixtblWrite = insn.writes() && handled != AccessReason.MSIXTBL_NOT_CLAIMED
             && (gpa & (size - 1)) == 0;
+        if (insn.writes()) {
+          t.afterWrite(s, v, handled, gpa, size, value, insn == InstructionClass.MOVS);
+        }
       }
     }
     AccessReason r = HapRoAccess.access(s, npt, mmioDm, insn, handled, ioreq);
@@ -112,7 +123,12 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       // _msixtbl_write (64b21662b1, 4.19): an aligned write msixtbl handled returns
       // X86EMUL_UNHANDLEABLE all the same, so the device model that claims the page sees it too
       // (without one, the null handler discards it).
-      dm.write(d, gpa, size, value);
+      v.waitingForIoreq = true;
+      try {
+        dm.write(d, gpa, size, value);
+      } finally {
+        v.waitingForIoreq = false;
+      }
     }
     if (r == handled && subpageWrite >= 0) {
       host.machine().write(subpageWrite, size, value);
@@ -142,18 +158,25 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
 
   /**
    * {@code hvm_send_ioreq}: a load the device model answers, or a store it takes (a
-   * read-modify-write sends only its store: the processor model has computed the value).
+   * read-modify-write sends only its store: the processor model has computed the value, from the
+   * load the embedder made through the vCPU first). The vCPU waits meanwhile ({@link
+   * GuestVcpu#waitingForIoreq}).
    */
   static long forward(GuestVcpu v, DeviceModel dm, long gpa, int size, long value,
       InstructionClass insn, long fault) {
-    if (insn == InstructionClass.LOAD) {
-      long mask = size == 8 ? -1L : (1L << (8 * size)) - 1;
-      return v.completeLoad(dm.read(v.domain(), gpa, size) & mask);
-    }
-    if (!insn.writes()) {
+    if (!insn.writes() && insn != InstructionClass.LOAD) {
       return fault;
     }
-    dm.write(v.domain(), gpa, size, value);
-    return EMULATED;
+    v.waitingForIoreq = true;
+    try {
+      if (insn == InstructionClass.LOAD) {
+        long mask = size == 8 ? -1L : (1L << (8 * size)) - 1;
+        return v.completeLoad(dm.read(v.domain(), gpa, size) & mask);
+      }
+      dm.write(v.domain(), gpa, size, value);
+      return EMULATED;
+    } finally {
+      v.waitingForIoreq = false;
+    }
   }
 }

@@ -826,8 +826,10 @@ public final class Host {
    * pt_irq_create_bind}). What it does with each access is {@link
    * org.hvmmu.host.access.MsixtblAccess}'s decision under the policy's {@code roMmio} switches,
    * applied to Xen's shadows and to the table through the machine memory; {@link
-   * GuestVcpu#lastAccessReason()} reports it. The model's host has no device model: what msixtbl
-   * passes on finds the null handler (loads all ones, stores dropped).
+   * GuestVcpu#lastAccessReason()} reports it. What msixtbl passes on goes to the {@link
+   * DeviceModel} that claims it ({@link #setDeviceModel}), else to the null handler (loads all
+   * ones, stores dropped); an unmask it leaves to the device model is replayed when the vCPU's I/O
+   * completes ({@code msix_write_completion}, switch {@code msixtblUnmaskReplay}).
    *
    * @param d an HVM domain
    * @param gtable the table's guest-physical address, 16-byte aligned
@@ -853,6 +855,49 @@ public final class Host {
       synchronized (d) {
         d.addMsixtbl(new Msixtbl(gtable, entries, tableAddress, boundEntries, pbaSharesPage,
             devices.registersAt(tableAddress)));
+      }
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * {@code msixtbl_pt_register} or {@code msixtbl_pt_unregister} for one entry of a table
+   * registered with {@link #registerMsixtbl}: the device model bound (or unbound) the entry's pirq
+   * ({@code XEN_DOMCTL_bind_pt_irq}), so msixtbl takes (or no longer takes) the entry's accesses.
+   * A bind converts the unmask msixtbl snooped on a vCPU waiting for the device model into the
+   * unmask it replays when that vCPU's I/O completes (3a6222bd57: the device model binds the entry
+   * while handling the guest's first unmask, which Xen would otherwise lose).
+   *
+   * @param d the HVM domain
+   * @param gtable the table's guest-physical address, as registered
+   * @param entry the entry, 0 to 63 and within the table
+   * @param bound whether the entry is bound from now on
+   * @return 0; {@code -ENOENT} if no table is registered at {@code gtable}; {@code -EINVAL} for an
+   *     entry outside the table or above 63
+   */
+  public int bindMsixtbl(GuestDomain d, long gtable, int entry, boolean bound) {
+    requireAlive(d);
+    config.lock();
+    try {
+      synchronized (d) {
+        Msixtbl t = d.msixtblAt(gtable);
+        if (t == null) {
+          return -Errno.ENOENT;
+        }
+        if (entry < 0 || entry > 63 || (long) entry * 16 >= t.tableLen) {
+          return -Errno.EINVAL;
+        }
+        t.bind(entry, bound);
+        long vc = t.vectorControl(entry);
+        if (bound) {
+          for (GuestVcpu v : d.vcpuArray()) {
+            if (v.waitingForIoreq && !v.msixSnoopMovs && v.msixSnoopAddress == vc) {
+              v.msixUnmaskAddress = vc;
+            }
+          }
+        }
+        return 0;
       }
     } finally {
       config.unlock();

@@ -23,7 +23,7 @@ final class Msixtbl {
   final long gtable;
   final int tableLen;
   private final long tableAddress;
-  private final long boundEntries;
+  private long boundEntries;
   private final boolean pbaSharesPage;
   private final int[] gentries = new int[3 * MsixtblAccess.SHADOWED_ENTRIES];
   private int accValid;
@@ -32,6 +32,12 @@ final class Msixtbl {
 
   /** The value of the last load {@link #read} served. */
   long value;
+
+  /**
+   * The Vector Control address the last {@link #write} left to the device model as an unmask
+   * ({@code msix_unmask_address}), or 0.
+   */
+  long latchedUnmask;
 
   /** The device's register block at {@code tableAddress}, or null (writes then go to memory). */
   private final MsixRegisters registers;
@@ -54,7 +60,20 @@ final class Msixtbl {
     return page >= gtable >>> 12 && page <= (gtable + tableLen - 1) >>> 12;
   }
 
-  private boolean bound(long gpa) {
+  /**
+   * {@code msixtbl_pt_register} / {@code _unregister} for one entry: whether it has a bound {@code
+   * msi_desc} (the device model bound or unbound its pirq).
+   */
+  void bind(int entry, boolean on) {
+    boundEntries = on ? boundEntries | 1L << entry : boundEntries & ~(1L << entry);
+  }
+
+  /** The address of entry {@code entry}'s Vector Control dword. */
+  long vectorControl(int entry) {
+    return gtable + (long) entry * ENTRY + VECTOR_CONTROL;
+  }
+
+  boolean bound(long gpa) {
     long entry = (gpa - gtable) / ENTRY;
     return gpa >= gtable && entry < 64 && (boundEntries >>> entry & 1) != 0;
   }
@@ -130,8 +149,14 @@ final class Msixtbl {
       control = val >>> 32; // an 8-byte store at +8 continues as Vector Control
     }
     long vc = tableAddress + entry * ENTRY + VECTOR_CONTROL;
+    latchedUnmask = 0;
     switch (r) {
-      case MSIXTBL_UNMASK_DEFERRED -> set(tableFlags, entry, false);
+      case MSIXTBL_UNMASK_DEFERRED -> {
+        set(tableFlags, entry, false);
+        if ((control & 1) == 0) {
+          latchedUnmask = vectorControl((int) entry);
+        }
+      }
       case MSIXTBL_GUEST_MASK -> {
         // guest_mask_msi_irq: the vector's mask is host_masked | guest_masked (the host masks
         // nothing here); only bit 0 of the device's dword changes.
@@ -146,6 +171,55 @@ final class Msixtbl {
       default -> { }
     }
     return r;
+  }
+
+  /**
+   * After a store msixtbl saw: latches the unmask it left to the device model, or snoops one it
+   * did not take ({@code msixtbl_write}, {@code msixtbl_range}). Under the domain's monitor.
+   */
+  void afterWrite(RoMmioSwitches s, GuestVcpu v, AccessReason r, long gpa, int len, long val,
+      boolean movs) {
+    if (r == AccessReason.MSIXTBL_UNMASK_DEFERRED && latchedUnmask != 0
+        && s.msixtblUnmaskReplay()) {
+      v.msixUnmaskAddress = latchedUnmask;
+    } else if (r == AccessReason.MSIXTBL_NOT_CLAIMED && s.msixtblUnmaskSnoop()) {
+      long snoop = MsixtblAccess.snoopAddress(gpa, len, val, movs);
+      if (snoop >= 0) {
+        v.msixSnoopAddress = snoop;
+        v.msixSnoopMovs = movs;
+        v.msixSnoopData = (int) (len == 8 ? val >>> 32 : val);
+      }
+    }
+  }
+
+  /**
+   * {@code msix_write_completion}, when the vCPU's I/O has completed: a snooped {@code movs} whose
+   * last dword unmasks an entry that is now bound becomes the unmask to replay; the unmask to
+   * replay, if any, is written as a 4-byte 0 to its Vector Control through {@code msixtbl_write}
+   * (not forwarded to the device model). Takes the domain's monitor.
+   */
+  static void writeCompletion(Host host, GuestVcpu v) {
+    GuestDomain d = v.domain();
+    RoMmioSwitches s = host.policy().roMmio();
+    synchronized (d) {
+      long ctrl = v.msixUnmaskAddress;
+      long snoop = v.msixSnoopAddress;
+      v.msixSnoopAddress = 0;
+      if (ctrl == 0 && snoop != 0 && v.msixSnoopMovs) {
+        Msixtbl t = d.msixtbl(snoop);
+        if (t != null && t.bound(snoop) && (v.msixSnoopData & 1) == 0) {
+          ctrl = snoop;
+        }
+      }
+      if (ctrl == 0 || d.crashed()) {
+        return;
+      }
+      v.msixUnmaskAddress = 0;
+      Msixtbl t = d.msixtbl(ctrl);
+      if (t != null) {
+        t.write(s, host.machine(), ctrl, 4, 0);
+      }
+    }
   }
 
   /**

@@ -179,6 +179,7 @@ final class ShadowPaging {
     ShadowDomain sd = d.shadow();
     long result;
     boolean crash;
+    s.forwardGpa = -1;
     synchronized (d) {
       if (d.crashed() || s.topGmfn < 0) {
         return fault; // a dead domain, or a guest not in 4-level paging: nothing to shadow
@@ -189,6 +190,19 @@ final class ShadowPaging {
     if (crash) {
       host.crashDomain(d);
       return fault;
+    }
+    long gpa = s.forwardGpa;
+    if (gpa >= 0) {
+      // The device model runs on the vCPU's thread outside the host's locks (DeviceModel).
+      DeviceModel dm = host.deviceModel();
+      if (s.forwardAlso) {
+        HapFaultHandler.forward(v, dm, gpa, size, value, v.instruction(), fault);
+      } else {
+        result = HapFaultHandler.forward(v, dm, gpa, size, value, v.instruction(), fault);
+      }
+    }
+    if (d.hasMsixtbl()) {
+      Msixtbl.writeCompletion(host, v); // hvm_do_resume: vcpu_ioreq_handle_completion
     }
     return result;
   }
@@ -204,7 +218,7 @@ final class ShadowPaging {
       return Fault.of(FaultKind.PAGE_FAULT, guestErrorCode(sd, gw, ec));
     }
     if (!target(d, sd, gw.gfn())) {
-      long dm = deviceModelAccess(v, d, sd, gw.gfn(), va, access, size, value, fault);
+      long dm = deviceModelAccess(s, v, d, sd, gw.gfn(), va, access, size, value, fault);
       if (dm != NOT_DEVICE_MODEL) {
         return dm;
       }
@@ -921,8 +935,8 @@ final class ShadowPaging {
    * other unpopulated gfns to the "BAD gfn" #PF. Returns
    * {@link #NOT_DEVICE_MODEL} when the frame is not the device model's.
    */
-  private long deviceModelAccess(GuestVcpu v, GuestDomain d, ShadowDomain sd, long gfn, long va,
-      int access, int size, long value, long fault) {
+  private long deviceModelAccess(ShadowVcpu sv, GuestVcpu v, GuestDomain d, ShadowDomain sd,
+      long gfn, long va, int access, int size, long value, long fault) {
     if (!d.hasP2m() || gfn < 0 || gfn >= RadixP2m.GFN_LIMIT) {
       return NOT_DEVICE_MODEL;
     }
@@ -942,14 +956,25 @@ final class ShadowPaging {
     InstructionClass insn = v.instruction();
     RoMmioSwitches s = host.policy().roMmio();
     AccessReason handled = null;
+    boolean msixtblWrite = false;
     if (t != null && insn != InstructionClass.UNEMULATED) {
       handled = insn == InstructionClass.LOAD ? t.read(s, host.machine(), gpa, size)
           : t.write(s, host.machine(), gpa, size, value);
+      if (insn.writes()) {
+        t.afterWrite(s, v, handled, gpa, size, value, insn == InstructionClass.MOVS);
+        msixtblWrite = handled != AccessReason.MSIXTBL_NOT_CLAIMED && (gpa & (size - 1)) == 0;
+      }
     }
     AccessReason r = ShadowRoAccess.access(s, true, insn, handled, ioreq);
     v.recordAccess(r);
     if (r.outcome() == AccessOutcome.FORWARDED_TO_DM) {
-      return HapFaultHandler.forward(v, dm, gpa, size, value, insn, fault);
+      sv.forwardGpa = gpa; // sent by pageFault, outside the domain's monitor
+      sv.forwardAlso = false;
+      return fault;
+    }
+    if (msixtblWrite && r == handled && s.msixtblDmSeesAllWrites() && ioreq) {
+      sv.forwardGpa = gpa; // _msixtbl_write: the device model sees the handled write too
+      sv.forwardAlso = true;
     }
     if (r == handled && insn == InstructionClass.LOAD) {
       return v.completeLoad(t.value);

@@ -39,6 +39,14 @@ final class ShadowVcpu implements GuestVcpu.FaultHandler, GuestVcpu.GuestControl
 
   final GuestWalk emulationWalk = new GuestWalk();
 
+  /*
+   * An access the fault left to the device model, made after the domain's monitor is released:
+   * its guest-physical address (-1: none), and for a write msixtbl handled whether the device
+   * model also sees it (forwardAlso).
+   */
+  long forwardGpa = -1;
+  boolean forwardAlso;
+
   ShadowVcpu(ShadowPaging paging) {
     this.paging = paging;
   }

@@ -133,6 +133,36 @@ public final class MsixtblAccess {
   }
 
   /**
+   * {@code msixtbl_range}'s snoop of a store it does not take (3a6222bd57, 854c6aab46): the
+   * address of the Vector Control dword the store may unmask, or -1. A plain store (the ioreq
+   * carries its data) is snooped when it writes 4 bytes of Vector Control with bit 0 clear, the
+   * high half of an 8-byte store counting as a 4-byte store at {@code address + 4}; a forward
+   * {@code movs} of one 4- or 8-byte element (the ioreq carries a pointer to its source) when it
+   * ends at an entry's end, its last dword then checked when the I/O completes.
+   *
+   * @param address the guest-physical address
+   * @param len the element size
+   * @param value the value stored
+   * @param movs whether the store is a {@code movs} element
+   * @return the snooped Vector Control address, or -1
+   */
+  public static long snoopAddress(long address, int len, long value, boolean movs) {
+    if (movs) {
+      return (len == 4 || len == 8) && ((address + len) & (ENTRY - 1)) == 0
+          ? address + len - 4 : -1;
+    }
+    long a = address;
+    long v = value;
+    int n = len;
+    if (n == 8) {
+      v >>>= 32;
+      a += 4;
+      n = 4;
+    }
+    return n == 4 && (a & (ENTRY - 1)) == VECTOR_CONTROL && (v & 1) == 0 ? a : -1;
+  }
+
+  /**
    * {@code msixtbl_range}: whether msixtbl takes the access at all. Today: on a page the table
    * spans, and either outside the table (an adjacent register) or in an entry with a bound {@code
    * msi_desc}; the seed: inside the table.

@@ -33,8 +33,17 @@ package org.hvmmu.host.access;
  *     bound {@code msi_desc} (as at RELEASE-4.22.0); off: every address of the table whose page has
  *     a fixmap (as at RELEASE-4.1.0)
  * @param msixtblDeferOnlyUnmask only an unmasking Vector Control write (bit 0 clear) after an
- *     address or data change is left to the device model (74fd0036de, 4.4); off: any Vector Control
- *     write after such a change is
+ *     address or data change is left to the device model, and the change stays recorded across a
+ *     masking write (70a3cbb8c9, 4.6); off: any Vector Control write after such a change is, and
+ *     clears the record
+ * @param msixtblUnmaskReplay the unmask left to the device model is latched ({@code
+ *     msix_unmask_address}) and replayed as a 4-byte write of 0 to Vector Control once the ioreq
+ *     completes ({@code msix_write_completion}, 74fd0036de, 4.4); off: it is lost, and the vector
+ *     stays masked in the device
+ * @param msixtblUnmaskSnoop an unmasking Vector Control write msixtbl does not take (its entry not
+ *     yet bound) is snooped ({@code msix_snoop_address}), and turned into a replayed unmask when the
+ *     device model binds the entry while the vCPU waits (3a6222bd57, 4.7) or, for a {@code movs},
+ *     when the ioreq completes (854c6aab46, 4.7); off: that first unmask is lost
  * @param msixtblAdjacent accesses to other registers on the table's first or last page go to the
  *     device through a fixmap (b2cd07a044, 4.19); off: msixtbl does not take them
  * @param msixtblDmSeesAllWrites every aligned write msixtbl handles is also forwarded to the device
@@ -56,6 +65,8 @@ public record RoMmioSwitches(
     boolean msixtblMaskBitOnly,
     boolean msixtblBoundEntriesOnly,
     boolean msixtblDeferOnlyUnmask,
+    boolean msixtblUnmaskReplay,
+    boolean msixtblUnmaskSnoop,
     boolean msixtblAdjacent,
     boolean msixtblDmSeesAllWrites,
     boolean subpageRo,
@@ -64,12 +75,12 @@ public record RoMmioSwitches(
   /** The seed's era (Xen 4.0/4.1): every switch off. */
   public static final RoMmioSwitches SEED_2010 =
       new RoMmioSwitches(false, false, false, false, false, false, false, false, false, false,
-          false, false, false);
+          false, false, false, false, false);
 
   /** Xen 4.22 as released: every switch on. */
   public static final RoMmioSwitches XEN_4_22 =
       new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true, true, true,
-          true);
+          true, true, true);
 
   /** hvmmu's hardened model: {@link #XEN_4_22}. */
   public static final RoMmioSwitches HARDENED = XEN_4_22;
@@ -83,8 +94,8 @@ public record RoMmioSwitches(
   public RoMmioSwitches withPvMmioRoEmulation(boolean on) {
     return new RoMmioSwitches(on, pvMmcfgIntercept, hvmRoMmioEmulation, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
-        subpageFixes);
+        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
+        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -96,8 +107,8 @@ public record RoMmioSwitches(
   public RoMmioSwitches withPvMmcfgIntercept(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, on, hvmRoMmioEmulation, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
-        subpageFixes);
+        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
+        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -109,23 +120,23 @@ public record RoMmioSwitches(
   public RoMmioSwitches withHvmRoMmioEmulation(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, on, msixtblAlignmentCheck,
         msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo,
-        subpageFixes);
+        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
+        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
-   * These switches with every msixtbl switch set to {@code on} (the PV and HVM ones kept).
+   * These switches with every msixtbl switch set to {@code on} (the others kept).
    *
-   * @param on the new value of the eight msixtbl switches
+   * @param on the new value of the ten msixtbl switches
    * @return the switches
    */
   public RoMmioSwitches withMsixtbl(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation, on, on, on,
-        on, on, on, on, on, subpageRo, subpageFixes);
+        on, on, on, on, on, on, on, subpageRo, subpageFixes);
   }
 
   /**
-   * These switches with {@code msixtblDmSeesAllWrites} on or off.
+   * These switches with {@code msixtblDmSeesAllWrites} replaced.
    *
    * @param on the new value
    * @return the switches
@@ -133,8 +144,22 @@ public record RoMmioSwitches(
   public RoMmioSwitches withMsixtblDmSeesAllWrites(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
-        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblAdjacent, on, subpageRo,
-        subpageFixes);
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, on, subpageRo, subpageFixes);
+  }
+
+  /**
+   * These switches with the unmask replay and snoop on or off ({@code msix_write_completion}).
+   *
+   * @param replay {@code msixtblUnmaskReplay}
+   * @param snoop {@code msixtblUnmaskSnoop}
+   * @return the switches
+   */
+  public RoMmioSwitches withMsixtblUnmask(boolean replay, boolean snoop) {
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, replay, snoop, msixtblAdjacent,
+        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -147,7 +172,7 @@ public record RoMmioSwitches(
   public RoMmioSwitches withSubpage(boolean list, boolean fixes) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
-        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblAdjacent, msixtblDmSeesAllWrites,
-        list, fixes);
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, list, fixes);
   }
 }
