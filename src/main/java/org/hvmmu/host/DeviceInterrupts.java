@@ -30,9 +30,10 @@ final class DeviceInterrupts implements InterruptSink {
   }
 
   /**
-   * See {@link Host#writeConfig}: of the bytes written, only Message Control's upper byte (offset
-   * capability + 3, bits 15:8, holding Enable and Function Mask) has an effect, as in QEMU's {@code
-   * msix_write_config}, which acts only on a write covering that byte.
+   * See {@link Host#writeConfig}: of the bytes written, Command's Memory Space Enable and Message
+   * Control's upper byte (offset capability + 3, bits 15:8, holding Enable and Function Mask) have
+   * an effect, the latter as in QEMU's {@code msix_write_config}, which acts only on a write
+   * covering that byte.
    */
   static boolean writeConfig(HostDevice dev, int offset, int size, int value) {
     if ((size != 1 && size != 2 && size != 4) || offset < 0 || offset % size != 0
@@ -40,6 +41,10 @@ final class DeviceInterrupts implements InterruptSink {
       throw new IllegalArgumentException("configuration write of " + size + " bytes at 0x"
           + Integer.toHexString(offset) + " of " + dev + " (expected 1, 2 or 4 bytes, aligned, "
           + "within the " + dev.pci().config().size() + "-byte space)");
+    }
+    if (offset <= HostDevice.PCI_COMMAND && HostDevice.PCI_COMMAND < offset + size) {
+      int command = value >>> (8 * (HostDevice.PCI_COMMAND - offset));
+      dev.setMemoryDecoded((command & HostDevice.COMMAND_MEMORY) != 0);
     }
     MsixRegisters regs = dev.msixRegistersOrNull();
     if (regs == null) {

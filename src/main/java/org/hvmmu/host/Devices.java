@@ -115,12 +115,12 @@ final class Devices {
   }
 
   /** The live register block whose table contains machine address {@code pa}, or null. */
-  MsixRegisters registersAt(long pa) {
+  HostDevice withTableAt(long pa) {
     for (HostDevice dev : all()) {
       MsixRegisters regs = dev.msixRegistersOrNull();
       if (regs != null && Long.compareUnsigned(pa - regs.tableAddress(),
           (long) MsixRegisters.ENTRY_SIZE * regs.entries()) < 0) {
-        return regs;
+        return dev;
       }
     }
     return null;
@@ -169,25 +169,32 @@ final class Devices {
     long tableBase = PciMemBar.readPciMemBar(dev.pci().config(), m.capability().tableBir(),
         BarReadMode.CORRECTED);
     int before = host.registrations().registrationCount(m.registrant());
+    long used = m.usedEntries();
     MsixResult result = m.pciEnableMsix(callerId, entry, tableBase);
-    afterMsixSetUp(dev, before, result);
+    afterMsixSetUp(dev, before, used, result);
     return result;
   }
 
   /** See {@link Host#prepareMsix}. */
   MsixResult prepareMsix(HostDevice dev) {
     int before = host.registrations().registrationCount(dev.msix().registrant());
+    long used = dev.msix().usedEntries();
     MsixResult result = dev.msix().pciPrepareMsix();
-    afterMsixSetUp(dev, before, result);
+    afterMsixSetUp(dev, before, used, result);
     return result;
   }
 
   /**
    * After an MSI-X set-up: frames it registered are handled as existing mappings (the seed
-   * re-derives the owner's p2m, hardened revokes), and a domain Xen crashed is torn down.
+   * re-derives the owner's p2m, hardened revokes), and a domain Xen crashed is torn down. A first
+   * vector or prepare ({@code used_entries} 0 to 1) leaves Function Mask as the guest asked.
    */
-  private void afterMsixSetUp(HostDevice dev, int before, MsixResult result) {
+  private void afterMsixSetUp(HostDevice dev, int before, long usedBefore, MsixResult result) {
     MsixDevice m = dev.msix();
+    MsixRegisters regs = dev.msixRegistersOrNull();
+    if (regs != null && usedBefore == 0 && m.usedEntries() == 1) {
+      dev.masking().firstVectorSetUp(host.policy().roMmio(), regs);
+    }
     if (host.registrations().registrationCount(m.registrant()) > before) {
       host.handleExistingMappings(m.tableFirst(), m.tableLast(), dev.owner());
       host.handleExistingMappings(m.pbaFirst(), m.pbaLast(), dev.owner());

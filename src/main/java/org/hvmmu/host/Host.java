@@ -584,7 +584,9 @@ public final class Host {
    * access or a device model would issue it. The configuration space read from a dump stays as it
    * was; the write reaches the live registers where it covers MSI-X Message Control's upper byte
    * (Enable, bit 15, and Function Mask, bit 14; PCIe Base §7.7.2), as QEMU's {@code
-   * msix_write_config} acts on it. Other bytes have no effect.
+   * msix_write_config} acts on it, and Command's low byte, whose Memory Space Enable (bit 1) turns
+   * the function's memory decoding on or off ({@link HostDevice#memoryDecoded()}). Other bytes
+   * have no effect.
    *
    * @param dev the device
    * @param offset the byte offset, a multiple of {@code size}
@@ -726,7 +728,10 @@ public final class Host {
   }
 
   /**
-   * Disables MSI-X table entry {@code entry} of {@code dev} ({@code __pci_disable_msix}).
+   * Disables MSI-X table entry {@code entry} of {@code dev} ({@code __pci_disable_msix}): Xen masks
+   * the entry in the device first (through its own mapping of the table, a permitted write), or,
+   * where the function's memory is not decoded, masks the whole function ({@code host_maskall};
+   * switch {@code msixHostMaskall}), then forgets it.
    *
    * @param dev a device with MSI-X
    * @param entry an enabled entry
@@ -735,6 +740,10 @@ public final class Host {
   public MsixResult disableMsix(HostDevice dev, int entry) {
     config.lock();
     try {
+      MsixRegisters regs = dev.msixRegistersOrNull();
+      if (regs != null && entry >= 0 && entry < regs.entries() && dev.msix().isEnabled(entry)) {
+        dev.masking().disable(policy.roMmio(), regs, entry);
+      }
       MsixResult r = dev.msix().pciDisableMsix(entry);
       endProvenanceIfUnused(dev);
       return r;
@@ -766,15 +775,15 @@ public final class Host {
    * @param entry the entry, enabled through {@link #enableMsix}
    * @param address the message address
    * @param data the message data
-   * @return 0; {@code -ENXIO} without live MSI-X registers; {@code -EINVAL} for an entry Xen has
-   *     not enabled or outside the table
+   * @return 0; {@code -ENXIO} without live MSI-X registers or while the function's memory is not
+   *     decoded; {@code -EINVAL} for an entry Xen has not enabled or outside the table
    */
   public int programMsix(HostDevice dev, int entry, long address, int data) {
     config.lock();
     try {
       MsixRegisters regs = dev.msixRegistersOrNull();
-      if (regs == null) {
-        return -Errno.ENXIO;
+      if (regs == null || !dev.memoryDecoded()) {
+        return -Errno.ENXIO; // write_msi_msg: msix_memory_decoded
       }
       if (entry < 0 || entry >= regs.entries() || !dev.msix().isEnabled(entry)) {
         return -Errno.EINVAL;
@@ -854,7 +863,7 @@ public final class Host {
     try {
       synchronized (d) {
         d.addMsixtbl(new Msixtbl(gtable, entries, tableAddress, boundEntries, pbaSharesPage,
-            devices.registersAt(tableAddress)));
+            devices.withTableAt(tableAddress)));
       }
     } finally {
       config.unlock();

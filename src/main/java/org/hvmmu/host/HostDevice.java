@@ -19,6 +19,12 @@ import org.hvmmu.x86.Pte;
  * host.
  */
 public final class HostDevice {
+  /** The PCI Command register's offset (PCI Local Bus 3.0 section 6.2.2). */
+  static final int PCI_COMMAND = 0x04;
+
+  /** Command's Memory Space Enable bit. */
+  static final int COMMAND_MEMORY = 0x2;
+
   private final PciDevice pci;
   private final MsixDevice msix;
   private final long[] barFrames; // first, last pairs of each memory BAR
@@ -26,10 +32,15 @@ public final class HostDevice {
   private final MsixRegion truePba;
   private GuestDomain owner;
   private MsixRegisters msixRegisters;
+  private final MsixMasking masking = new MsixMasking(this);
+  private volatile boolean memoryDecoded;
 
   HostDevice(PciDevice pci, MsixDevice msix) {
     this.pci = pci;
     this.msix = msix;
+    // PCI Command's Memory Space Enable as dumped; a dump without it decodes.
+    this.memoryDecoded = !pci.config().isKnown(PCI_COMMAND, 2)
+        || (pci.config().read16(PCI_COMMAND) & COMMAND_MEMORY) != 0;
     MsixLayout layout = msix == null ? null : MsixLayout.inspect(pci, PbaSizing.CORRECTED);
     this.trueTable = layout == null ? MsixRegion.NONE : layout.table();
     this.truePba = layout == null ? MsixRegion.NONE : layout.pba();
@@ -156,6 +167,51 @@ public final class HostDevice {
 
   void setMsixRegisters(MsixRegisters regs) {
     this.msixRegisters = regs;
+    regs.setMemorySpace(memoryDecoded);
+  }
+
+  /**
+   * Whether the function decodes memory: PCI Command's Memory Space Enable (bit 1), as dumped, then
+   * as configuration writes ({@link Host#writeConfig}) set it. While it is clear the MSI-X table
+   * and PBA read as all ones and take no write, and Xen masks by Function Mask instead of the
+   * entry ({@code memory_decoded} in {@code xen/arch/x86/msi.c}).
+   *
+   * @return the Memory Space Enable bit
+   */
+  public boolean memoryDecoded() {
+    return memoryDecoded;
+  }
+
+  void setMemoryDecoded(boolean on) {
+    memoryDecoded = on;
+    if (msixRegisters != null) {
+      msixRegisters.setMemorySpace(on);
+    }
+  }
+
+  /**
+   * Xen's {@code host_maskall} for the device: Xen itself needs every vector masked (it could not
+   * mask one because memory was not decoded), so Function Mask stays set whatever the hardware
+   * domain writes.
+   *
+   * @return the flag
+   */
+  public boolean hostMaskall() {
+    return masking.hostMaskall();
+  }
+
+  /**
+   * Xen's {@code guest_maskall} for the device: the Function Mask the hardware domain last wrote
+   * through Xen's configuration-write intercept.
+   *
+   * @return the flag
+   */
+  public boolean guestMaskall() {
+    return masking.guestMaskall();
+  }
+
+  MsixMasking masking() {
+    return masking;
   }
 
   @Override

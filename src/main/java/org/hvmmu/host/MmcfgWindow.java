@@ -90,8 +90,14 @@ final class MmcfgWindow implements MmioHandler {
     return value;
   }
 
-  /** Byte {@code reg} as read: Message Control's upper byte takes bits 15:14 from the registers. */
+  /**
+   * Byte {@code reg} as read: Command's low byte takes Memory Space Enable from the device, and
+   * Message Control's upper byte bits 15:14 from the registers.
+   */
   private static int liveControlByte(HostDevice dev, int reg, int b) {
+    if (reg == HostDevice.PCI_COMMAND) {
+      return b & ~HostDevice.COMMAND_MEMORY | (dev.memoryDecoded() ? HostDevice.COMMAND_MEMORY : 0);
+    }
     MsixRegisters regs = dev.msixRegistersOrNull();
     if (regs == null || reg != dev.msix().capability().capOffset() + 3) {
       return b;

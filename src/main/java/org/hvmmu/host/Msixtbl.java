@@ -39,12 +39,16 @@ final class Msixtbl {
    */
   long latchedUnmask;
 
-  /** The device's register block at {@code tableAddress}, or null (writes then go to memory). */
+  /** The device whose register block is at {@code tableAddress}, or null (then memory). */
+  private final HostDevice device;
+
+  /** Its register block, or null (writes then go to memory). */
   private final MsixRegisters registers;
 
   Msixtbl(long gtable, int entries, long tableAddress, long boundEntries, boolean pbaSharesPage,
-      MsixRegisters registers) {
-    this.registers = registers;
+      HostDevice device) {
+    this.device = device;
+    this.registers = device == null ? null : device.msixRegistersOrNull();
     this.gtable = gtable;
     this.tableLen = entries * ENTRY;
     this.tableAddress = tableAddress;
@@ -158,12 +162,17 @@ final class Msixtbl {
         }
       }
       case MSIXTBL_GUEST_MASK -> {
-        // guest_mask_msi_irq: the vector's mask is host_masked | guest_masked (the host masks
-        // nothing here); only bit 0 of the device's dword changes.
+        // guest_mask_msi_irq -> msi_set_mask_bit(desc, host_masked, guest): the device's dword
+        // becomes host_masked | guest_masked (writel(flag)); the host masks nothing here.
         boolean mask = (control & 1) != 0;
         set(guestMasked, entry, mask);
-        long old = machine.read(vc, 4);
-        controlWrite(machine, vc, mask ? old | 1 : old & ~1L);
+        if (registers != null && Long.compareUnsigned(vc - registers.tableAddress(),
+            (long) ENTRY * registers.entries()) < 0) {
+          device.masking().setMaskBit(s, registers,
+              (int) ((vc - registers.tableAddress()) / ENTRY), false, mask);
+        } else {
+          machine.write(vc, 4, mask ? 1 : 0);
+        }
       }
       case MSIXTBL_WRITE_CONTROL_RAW -> controlWrite(machine, tableAddress + (gpa - gtable),
           control);

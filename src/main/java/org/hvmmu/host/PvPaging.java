@@ -260,10 +260,13 @@ final class PvPaging {
         // write_mmio at the store's offset; 4.20 wrote at the page's start.
         long at = r == AccessReason.SUBPAGE_WRITTEN ? offset : 0;
         host.machine().write((mfn << Pte.PAGE_SHIFT) | at, size, value);
-      } else if (r == AccessReason.MMCFG_WRITTEN || r == AccessReason.MMCFG_MSIX_CONTROL) {
-        // pci_mmcfg_write through Xen's own mapping of the window (host_maskall, which would
-        // force MASKALL on, is not modelled).
+      } else if (r == AccessReason.MMCFG_WRITTEN) {
+        // pci_mmcfg_write through Xen's own mapping of the window.
         host.machine().write((mfn << Pte.PAGE_SHIFT) | offset, size, value);
+      } else if (r == AccessReason.MMCFG_MSIX_CONTROL) {
+        // pci_msi_conf_write_intercept: guest_maskall recorded, MASKALL kept while host_maskall.
+        long written = dev.masking().interceptControlWrite(host.policy().roMmio(), (int) value);
+        host.machine().write((mfn << Pte.PAGE_SHIFT) | offset, size, written & 0xFFFF);
       }
       return r.outcome() == AccessOutcome.PF_INJECTED ? fault : GuestVcpu.FaultHandler.EMULATED;
     }

@@ -17,6 +17,14 @@ package org.hvmmu.host.access;
  *     emulator, which refuses them, and the #PF goes to the guest
  * @param pvMmcfgIntercept MMCFG frames go through {@code mmcfg_intercept_write} and {@code
  *     pci_conf_write_intercept} (9256f66c16, 4.6); off: they are read-only MMIO like any other
+ * @param msixHostMaskall Xen keeps the host's and the guest's mask-all requests apart ({@code
+ *     host_maskall}, {@code guest_maskall}: 484d7c852e) and masks with care where the function's
+ *     memory is not decoded (082fdc6ce8), both 4.6: the hardware domain's 2-byte Message Control
+ *     write through the MMCFG intercept records {@code guest_maskall} and keeps Function Mask set
+ *     while {@code host_maskall} is; an entry Xen cannot mask because memory decoding is off is
+ *     masked by forcing Function Mask ({@code host_maskall}); the first vector's set-up makes
+ *     Function Mask the guest's; off: the seed's disable clears Enable, writes the entry's mask
+ *     (lost while memory is not decoded) and restores Message Control, and nothing tracks mask-all
  * @param hvmRoMmioEmulation an HVM store to read-only {@code mmio_direct} goes to {@code
  *     handle_mmio_with_translation} (8f36bde2b2, 4.21), where the null handler discards it; off:
  *     {@code hvm_hap_nested_page_fault} returns 0 and the domain crashes
@@ -58,6 +66,7 @@ package org.hvmmu.host.access;
 public record RoMmioSwitches(
     boolean pvMmioRoEmulation,
     boolean pvMmcfgIntercept,
+    boolean msixHostMaskall,
     boolean hvmRoMmioEmulation,
     boolean msixtblAlignmentCheck,
     boolean msixtblQword,
@@ -75,12 +84,12 @@ public record RoMmioSwitches(
   /** The seed's era (Xen 4.0/4.1): every switch off. */
   public static final RoMmioSwitches SEED_2010 =
       new RoMmioSwitches(false, false, false, false, false, false, false, false, false, false,
-          false, false, false, false, false);
+          false, false, false, false, false, false);
 
   /** Xen 4.22 as released: every switch on. */
   public static final RoMmioSwitches XEN_4_22 =
       new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true, true, true,
-          true, true, true);
+          true, true, true, true);
 
   /** hvmmu's hardened model: {@link #XEN_4_22}. */
   public static final RoMmioSwitches HARDENED = XEN_4_22;
@@ -92,10 +101,10 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withPvMmioRoEmulation(boolean on) {
-    return new RoMmioSwitches(on, pvMmcfgIntercept, hvmRoMmioEmulation, msixtblAlignmentCheck,
-        msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
-        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+    return new RoMmioSwitches(on, pvMmcfgIntercept, msixHostMaskall, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -105,10 +114,23 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withPvMmcfgIntercept(boolean on) {
-    return new RoMmioSwitches(pvMmioRoEmulation, on, hvmRoMmioEmulation, msixtblAlignmentCheck,
-        msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
-        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, on, msixHostMaskall, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+  }
+
+  /**
+   * These switches with {@code msixHostMaskall} replaced.
+   *
+   * @param on the new value
+   * @return the switches
+   */
+  public RoMmioSwitches withMsixHostMaskall(boolean on) {
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, on, hvmRoMmioEmulation,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -118,10 +140,10 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withHvmRoMmioEmulation(boolean on) {
-    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, on, msixtblAlignmentCheck,
-        msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly, msixtblBoundEntriesOnly,
-        msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop, msixtblAdjacent,
-        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall, on,
+        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
+        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -131,8 +153,8 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withMsixtbl(boolean on) {
-    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation, on, on, on,
-        on, on, on, on, on, on, on, subpageRo, subpageFixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
+        hvmRoMmioEmulation, on, on, on, on, on, on, on, on, on, on, subpageRo, subpageFixes);
   }
 
   /**
@@ -142,10 +164,10 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withMsixtblDmSeesAllWrites(boolean on) {
-    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
-        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
-        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, on, subpageRo, subpageFixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
+        hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
+        msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay,
+        msixtblUnmaskSnoop, msixtblAdjacent, on, subpageRo, subpageFixes);
   }
 
   /**
@@ -156,10 +178,10 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withMsixtblUnmask(boolean replay, boolean snoop) {
-    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
-        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
-        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, replay, snoop, msixtblAdjacent,
-        msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
+        hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
+        msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, replay, snoop,
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
   }
 
   /**
@@ -170,9 +192,9 @@ public record RoMmioSwitches(
    * @return the switches
    */
   public RoMmioSwitches withSubpage(boolean list, boolean fixes) {
-    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, hvmRoMmioEmulation,
-        msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
-        msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, list, fixes);
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
+        hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
+        msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay,
+        msixtblUnmaskSnoop, msixtblAdjacent, msixtblDmSeesAllWrites, list, fixes);
   }
 }

@@ -42,12 +42,13 @@ class AccessReasonTest {
   @Test
   void thePresetsShouldBeAllOffAllOnAndHardenedTheRelease() {
     assertEquals(new RoMmioSwitches(false, false, false, false, false, false, false, false, false,
-        false, false, false, false, false, false), RoMmioSwitches.SEED_2010);
+        false, false, false, false, false, false, false), RoMmioSwitches.SEED_2010);
     assertEquals(new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true,
-        true, true, true, true, true), RoMmioSwitches.XEN_4_22);
+        true, true, true, true, true, true), RoMmioSwitches.XEN_4_22);
     assertEquals(RoMmioSwitches.XEN_4_22, RoMmioSwitches.HARDENED);
     assertEquals(RoMmioSwitches.SEED_2010.withMsixtbl(true).withPvMmioRoEmulation(true)
-        .withPvMmcfgIntercept(true).withHvmRoMmioEmulation(true).withSubpage(true, true),
+        .withPvMmcfgIntercept(true).withMsixHostMaskall(true).withHvmRoMmioEmulation(true)
+        .withSubpage(true, true),
         RoMmioSwitches.XEN_4_22);
   }
 

@@ -64,6 +64,7 @@ public final class MsixRegisters implements MmioHandler {
   private final boolean[] isProgrammed;
   private boolean guarded;
   private boolean permitting;
+  private boolean memorySpace = true;
   private long unpermittedChanges;
   private long lastChangeAddress;
   private long lastChangeOld;
@@ -169,6 +170,9 @@ public final class MsixRegisters implements MmioHandler {
 
   @Override
   public synchronized long read(long pa, int size) {
+    if (!memorySpace) {
+      return size == 8 ? -1L : (1L << (8 * size)) - 1; // not decoded: the read master-aborts
+    }
     long t = pa - tableAddress;
     if (Long.compareUnsigned(t, 16L * entries) < 0) {
       if (size == 4) {
@@ -195,6 +199,9 @@ public final class MsixRegisters implements MmioHandler {
 
   @Override
   public synchronized void write(long pa, int size, long value) {
+    if (!memorySpace) {
+      return; // not decoded: nobody takes the write
+    }
     long t = pa - tableAddress;
     if (Long.compareUnsigned(t, 16L * entries) < 0) {
       if (size == 4) {
@@ -367,6 +374,27 @@ public final class MsixRegisters implements MmioHandler {
   }
 
   /**
+   * The function's Memory Space Enable (PCI Command bit 1; PCI Local Bus 3.0 section 6.2.2): while
+   * it is clear the function decodes no memory access, so a read of the pages this block handles
+   * returns all ones and a write, permitted paths' included, reaches nothing. Interrupts are not
+   * affected (they are the function's own writes).
+   *
+   * @param on whether memory accesses are decoded
+   */
+  public synchronized void setMemorySpace(boolean on) {
+    memorySpace = on;
+  }
+
+  /**
+   * Whether memory accesses are decoded ({@link #setMemorySpace}); true after construction.
+   *
+   * @return the Memory Space Enable bit
+   */
+  public synchronized boolean memorySpace() {
+    return memorySpace;
+  }
+
+  /**
    * Message Control's writable bits.
    *
    * @return {@link #CONTROL_ENABLE} and {@link #CONTROL_FUNCTION_MASK} as set
@@ -527,8 +555,9 @@ public final class MsixRegisters implements MmioHandler {
 
   /**
    * A permitted write of entry {@code entry}'s Vector Control: the owner's mask-bit write that
-   * Xen's msixtbl passes to the device ({@code guest_mask_msi_irq}, or the seed's raw write).
-   * Unmasking sends a pending message.
+   * Xen's msixtbl passes to the device ({@code guest_mask_msi_irq}, or the seed's raw write), or
+   * Xen's own mask when it disables the entry. Unmasking sends a pending message. Like any memory
+   * write it reaches nothing while {@link #memorySpace()} is off.
    *
    * @param entry the entry
    * @param value the dword written
@@ -536,6 +565,9 @@ public final class MsixRegisters implements MmioHandler {
    */
   public synchronized void writeVectorControlPermitted(int entry, int value) {
     Objects.checkIndex(entry, entries);
+    if (!memorySpace) {
+      return;
+    }
     permitting = true;
     try {
       writeDword(4 * entry + VECTOR_CONTROL / 4, value);
