@@ -12,9 +12,9 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code hvmmu} command line: {@code demo} (the default without arguments) runs the bundled
- * scenario under the seed's and the hardened policy side by side; {@code replay} runs a scenario
- * script and checks its {@code expect} lines; {@code inspect} shows which frames of each PCI
- * function's MSI-X table and PBA would be write-protected.
+ * scenario under the seed's, Xen 4.22's and the hardened policy side by side; {@code replay} runs
+ * a scenario script and checks its {@code expect} lines; {@code inspect} shows which frames of each
+ * PCI function's MSI-X table and PBA would be write-protected.
  *
  * <pre>
  * java -jar target/hvmmu-VERSION-cli.jar                      # the demo

@@ -20,9 +20,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hvmmu replay FILE [--policy seed-2010|hardened|xen-4.22]}: runs a scenario script and prints each
- * command with its outcome; for an {@code expect} that does not hold, {@code FILE:LINE: expected
- * ..., but ...}. {@code --policy} overrides the script's {@code host ... policy}.
+ * {@code hvmmu replay FILE [--policy seed-2010|hardened|xen-4.22]}: runs a scenario script and
+ * prints each command with its outcome; for an {@code expect} that does not hold, {@code FILE:LINE:
+ * expected ..., but ...}. {@code --policy} overrides the script's {@code host ... policy}.
  *
  * <p>Exit codes: 0 when every {@code expect} holds, 1 when some did not, 2 for a script error (one
  * line {@code FILE:LINE: message} on stderr, no stack trace) or a usage error.
