@@ -321,7 +321,7 @@ class CliScenarioTest {
   @Test
   void replayShouldRunTheDemoUnderXen422() {
     // The attack succeeds under 4.22 (existingMappings = LEAVE), so both expects hold.
-    Path demo = Path.of("src/main/resources/org/hvmmu/cli/scenarios/demo.hvmmu");
+    Path demo = Path.of("src/cli/resources/org/hvmmu/cli/scenarios/demo.hvmmu");
     Run r = run("replay", demo.toString(), "--policy", "xen-4.22");
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().startsWith("replay " + demo + " (policy xen-4.22)\n"), r.out());

@@ -38,7 +38,7 @@ class DumpTextFuzzTest {
   static List<String> seeds() throws IOException {
     List<String> texts = new ArrayList<>();
     for (String dir : List.of("src/test/resources/org/hvmmu/pci/dumps",
-        "src/main/resources/org/hvmmu/cli/samples", "../shared/testdata/pci-dumps")) {
+        "src/cli/resources/org/hvmmu/cli/samples", "../shared/testdata/pci-dumps")) {
       Path d = Path.of(dir);
       if (!Files.isDirectory(d)) {
         continue;
