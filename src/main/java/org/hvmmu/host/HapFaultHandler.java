@@ -91,7 +91,7 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       }
       if (roMmio && insn.writes() && insn != InstructionClass.UNEMULATED && s.subpageRo()) {
         // The sub-page handler (hvm/mmio.c, 4.21+): .check takes mmio_direct with an entry.
-        SubpageState state = host.subpages().state(mfn, (int) (gpa & 0xFFF));
+        SubpageState state = host.subpageState(mfn, (int) (gpa & 0xFFF), size);
         if (state != SubpageState.NONE) {
           handled = SubpageAccess.write(s, state, gpa, size);
           if (handled == AccessReason.SUBPAGE_WRITTEN) {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import org.hvmmu.host.access.SubpageState;
 import org.hvmmu.mmu.LatencyModel;
 import org.hvmmu.mmu.MmuFeatures;
 import org.hvmmu.mmu.MmuSwitches;
@@ -721,7 +722,9 @@ public final class Host {
   public MsixResult enableMsix(HostDevice dev, int entry, int callerId) {
     config.lock();
     try {
-      return devices.enableMsix(dev, entry, callerId);
+      MsixResult r = devices.enableMsix(dev, entry, callerId);
+      syncDeviceBytes(dev);
+      return r;
     } finally {
       config.unlock();
     }
@@ -746,6 +749,7 @@ public final class Host {
       }
       MsixResult r = dev.msix().pciDisableMsix(entry);
       endProvenanceIfUnused(dev);
+      syncDeviceBytes(dev);
       return r;
     } finally {
       config.unlock();
@@ -804,7 +808,9 @@ public final class Host {
   public MsixResult prepareMsix(HostDevice dev) {
     config.lock();
     try {
-      return devices.prepareMsix(dev);
+      MsixResult r = devices.prepareMsix(dev);
+      syncDeviceBytes(dev);
+      return r;
     } finally {
       config.unlock();
     }
@@ -821,6 +827,7 @@ public final class Host {
     try {
       MsixResult r = dev.msix().pciReleaseMsix();
       endProvenanceIfUnused(dev);
+      syncDeviceBytes(dev);
       return r;
     } finally {
       config.unlock();
@@ -959,7 +966,10 @@ public final class Host {
    * (the hardware domain's PV stores, {@code mmio_ro_emulated_write}; HVM stores, the sub-page
    * handler), when the policy's {@code roMmio().subpageRo()} is on; every page of the range joins
    * {@code mmio_ro_ranges} (registrant {@code "subpage"}). Init-only, as Xen's: refused once a
-   * domain exists (Xen: after {@code SYS_STATE_smp_boot}); there is no removal.
+   * domain exists (Xen: after {@code SYS_STATE_smp_boot}); there is no removal. Under {@code
+   * subpageOwnedBytes} (hardened) the bytes go to {@link #protectBytes} as registrant {@code
+   * "subpage"} instead: exactly those bytes, checked whole, and {@link #unprotectBytes} removes
+   * them.
    *
    * @param start the first byte's machine address, a multiple of 8
    * @param size the length, a multiple of 8 (0: nothing happens)
@@ -977,6 +987,9 @@ public final class Host {
       }
       if (size == 0) {
         return 0;
+      }
+      if (policy.roMmio().subpageOwnedBytes()) {
+        return protection.protectBytes("subpage", start, size); // exactly the bytes
       }
       long end = start + size; // exclusive
       long first = start >>> 12;
@@ -1045,6 +1058,89 @@ public final class Host {
     } finally {
       config.unlock();
     }
+  }
+
+  /**
+   * hvmmu's sub-page protection (the policy's {@code roMmio().subpageOwnedBytes()}: hardened):
+   * registrant {@code registrant} protects the bytes {@code [start, start + size)} of machine
+   * memory. The frames they touch join {@code mmio_ro_ranges} (so every mapping of them is
+   * read-only, existing ones as the policy says, and a store to them faults), and the hypervisor
+   * performs a faulting store that touches none of the frame's protected bytes, for any domain
+   * that maps it (a PV store through {@code mmio_ro_emulated_write}'s path, an HVM one through the
+   * sub-page handler); a store that touches one is dropped. Registrations have owners: two
+   * registrants may protect bytes of one page, and {@link #unprotectBytes} removes one
+   * registration without unprotecting another's bytes. A frame protected whole by anyone ({@link
+   * #protect}, a device's MSI-X frames past its table and PBA bytes) stays wholly read-only. Under
+   * hardened a device's MSI-X table and PBA are protected this way: exactly their bytes.
+   *
+   * @param registrant a name; the same name is the same registrant (shared with {@link #protect})
+   * @param start the first byte's machine address
+   * @param size the length in bytes, at least 1
+   * @return 0; {@code -EINVAL} for an empty range, one past 2^52, or one on a frame given to a
+   *     domain as RAM; {@code -EOPNOTSUPP} under a policy without owned sub-page protection (Xen's
+   *     sub-page API is {@link #subpageMmioRoAdd}); nothing changes on an error
+   */
+  public int protectBytes(String registrant, long start, long size) {
+    config.lock();
+    try {
+      return protection.protectBytes(registrant, start, size);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * Registrant {@code registrant} gives up the bytes {@code [start, start + size)} it protected
+   * with {@link #protectBytes} (the same arguments): bytes another registration still covers stay
+   * protected, and the frames leave {@code mmio_ro_ranges} only when nobody holds them.
+   *
+   * @param registrant the name used to protect them
+   * @param start the first byte's machine address
+   * @param size the length in bytes
+   * @return 0; {@code -ENOENT} if the registrant holds no such registration; {@code -EINVAL} for
+   *     an empty or out-of-range range; {@code -EOPNOTSUPP} as for {@link #protectBytes}
+   */
+  public int unprotectBytes(String registrant, long start, long size) {
+    config.lock();
+    try {
+      return protection.unprotectBytes(registrant, start, size);
+    } finally {
+      config.unlock();
+    }
+  }
+
+  /**
+   * The protected byte ranges of machine frame {@code mfn} under hvmmu's sub-page protection, as
+   * {@code {first, last}} byte addresses: empty when the frame has none, one range of the whole
+   * page when it is wholly protected.
+   *
+   * @param mfn the frame
+   * @return a new list of pairs
+   */
+  public List<long[]> protectedBytes(long mfn) {
+    List<long[]> out = new ArrayList<>();
+    if (Long.compareUnsigned(mfn, SubpageBytes.ADDRESS_LIMIT >>> 12) < 0) {
+      protection.bytes().report(mfn << 12, mfn << 12 | 0xFFF, (s, e) -> {
+        out.add(new long[] {Math.max(s, mfn << 12), Math.min(e, mfn << 12 | 0xFFF)});
+        return 0;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The sub-page state a store of {@code size} bytes at {@code offset} of frame {@code mfn}
+   * meets: hvmmu's byte-granular check under {@code subpageOwnedBytes}, else Xen's 8-byte list
+   * (only the slot the store starts in). Allocates nothing.
+   */
+  SubpageState subpageState(long mfn, int offset, int size) {
+    return policy.roMmio().subpageOwnedBytes() ? protection.bytes().state(mfn, offset, size)
+        : subpages.state(mfn, offset);
+  }
+
+  /** Keeps a device's protected MSI-X bytes in step with its frames ({@link Protection}). */
+  void syncDeviceBytes(HostDevice dev) {
+    protection.syncDeviceBytes(dev);
   }
 
   /** What happens to mappings that exist when frames become protected ({@link Protection}). */

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.hvmmu.p2m.P2mType;
+import org.hvmmu.pci.msix.MsixRegion;
 import org.hvmmu.rangeset.owned.OwnedRanges;
 import org.hvmmu.x86.pv.FrameTable;
 import org.hvmmu.xen.DomainIds;
@@ -20,10 +21,20 @@ final class Protection {
   private final Host host;
   private final OwnedRanges registrations;
   private final Map<String, Integer> registrants = new HashMap<>();
+  private final SubpageBytes bytes = new SubpageBytes();
 
   Protection(Host host, OwnedRanges registrations) {
     this.host = host;
     this.registrations = registrations;
+  }
+
+  /** hvmmu's byte-granular protection (used under {@code subpageOwnedBytes}). */
+  SubpageBytes bytes() {
+    return bytes;
+  }
+
+  private boolean ownedBytes() {
+    return host.policy().roMmio().subpageOwnedBytes();
   }
 
   OwnedRanges registrations() {
@@ -36,7 +47,14 @@ final class Protection {
       Objects.requireNonNull(registrant, "registrant");
       return -Errno.EINVAL; // nothing changed
     }
-    int rc = registrations.add(registrantId(registrant), first, last);
+    int id = registrantId(registrant);
+    int rc = registrations.add(id, first, last);
+    if (rc == 0 && ownedBytes()) {
+      rc = bytes.addFrames(registrant, first, last); // a whole frame has no writable byte
+      if (rc != 0) {
+        registrations.remove(id, first, last);
+      }
+    }
     if (rc == 0) {
       handleExistingMappings(first, last, null);
     }
@@ -45,7 +63,77 @@ final class Protection {
 
   /** See {@link Host#unprotect}. */
   int unprotect(String registrant, long first, long last) {
-    return registrations.remove(registrantId(registrant), first, last);
+    int rc = registrations.remove(registrantId(registrant), first, last);
+    if (rc == 0 && ownedBytes()) {
+      bytes.removeFrames(registrant, first, last);
+    }
+    return rc;
+  }
+
+  /** See {@link Host#protectBytes}. */
+  int protectBytes(String registrant, long start, long size) {
+    Objects.requireNonNull(registrant, "registrant");
+    if (!ownedBytes()) {
+      return -Errno.EOPNOTSUPP;
+    }
+    long last = start + size - 1;
+    if (size <= 0 || start < 0 || last < start || last >= SubpageBytes.ADDRESS_LIMIT
+        || holdsRam(start >>> 12, last >>> 12)) {
+      return -Errno.EINVAL;
+    }
+    int id = registrantId(registrant);
+    int rc = registrations.add(id, start >>> 12, last >>> 12);
+    if (rc != 0) {
+      return rc;
+    }
+    rc = bytes.add(registrant, start, last);
+    if (rc != 0) {
+      registrations.remove(id, start >>> 12, last >>> 12);
+      return rc;
+    }
+    handleExistingMappings(start >>> 12, last >>> 12, null);
+    return 0;
+  }
+
+  /** See {@link Host#unprotectBytes}. */
+  int unprotectBytes(String registrant, long start, long size) {
+    Objects.requireNonNull(registrant, "registrant");
+    if (!ownedBytes()) {
+      return -Errno.EOPNOTSUPP;
+    }
+    long last = start + size - 1;
+    if (size <= 0 || start < 0 || last < start || last >= SubpageBytes.ADDRESS_LIMIT) {
+      return -Errno.EINVAL;
+    }
+    int rc = bytes.remove(registrant, start, last);
+    if (rc != 0) {
+      return rc; // -ENOENT: not held; nothing changed
+    }
+    return registrations.remove(registrantId(registrant), start >>> 12, last >>> 12);
+  }
+
+  /**
+   * Keeps a device's MSI-X bytes in step with its frames under {@code subpageOwnedBytes}: while
+   * the device holds frames in {@code mmio_ro_ranges}, exactly the bytes of its table ({@code 16 *
+   * entries}) and PBA ({@code 8 * ceil(entries / 64)}) are protected, so stores to other registers
+   * on their pages reach the device; once it holds none, the bytes go too.
+   */
+  void syncDeviceBytes(HostDevice dev) {
+    if (!ownedBytes() || !dev.hasMsix()) {
+      return;
+    }
+    String name = registrations.registrantName(dev.msix().registrant());
+    boolean holdsFrames = registrations.registrationCount(dev.msix().registrant()) > 0;
+    boolean holdsBytes = bytes.holds(name);
+    if (holdsFrames && !holdsBytes) {
+      for (MsixRegion r : new MsixRegion[] {dev.trueTable(), dev.truePba()}) {
+        if (r.usable() && r.length() > 0) {
+          bytes.add(name, r.address(), r.address() + r.length() - 1);
+        }
+      }
+    } else if (!holdsFrames && holdsBytes) {
+      bytes.removeAll(name);
+    }
   }
 
   /**

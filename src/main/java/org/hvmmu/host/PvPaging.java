@@ -254,7 +254,7 @@ final class PvPaging {
       int msixCapability = dev != null && dev.hasMsix() ? dev.msix().capability().capOffset() : 0;
       AccessReason r = PvRoAccess.write(host.policy().roMmio(), g.domain().privileged(), true,
           window != null, msixCapability, g.instruction(), la, size, addr,
-          host.subpages().state(mfn, offset));
+          host.subpageState(mfn, offset, size));
       g.recordAccess(r);
       if (r == AccessReason.SUBPAGE_WRITTEN || r == AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START) {
         // write_mmio at the store's offset; 4.20 wrote at the page's start.

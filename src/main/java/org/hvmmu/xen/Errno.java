@@ -29,6 +29,8 @@ package org.hvmmu.xen;
  *       prior prepare</td></tr>
  *   <tr><td>{@link #ERESTART}</td><td>85</td><td>range set consume callbacks asking to be called
  *       again</td></tr>
+ *   <tr><td>{@link #EOPNOTSUPP}</td><td>95</td><td>byte-granular protection under a policy that has
+ *       none (only hardened has it)</td></tr>
  * </table>
  */
 public final class Errno {
@@ -71,6 +73,9 @@ public final class Errno {
   /** Xen's "restart the hypercall" code, used by consume callbacks for preemption. */
   public static final int ERESTART = 85;
 
+  /** Operation not supported on transport endpoint (Xen's public errno 95). */
+  public static final int EOPNOTSUPP = 95;
+
   private Errno() {}
 
   /**
@@ -94,6 +99,7 @@ public final class Errno {
       case ENODATA -> "ENODATA";
       case EILSEQ -> "EILSEQ";
       case ERESTART -> "ERESTART";
+      case EOPNOTSUPP -> "EOPNOTSUPP";
       default -> "errno " + errno;
     };
   }

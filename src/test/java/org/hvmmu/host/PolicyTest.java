@@ -63,11 +63,13 @@ class PolicyTest {
   void xen422ShouldDifferFromHardenedOnlyWhereUpstreamKeepsADefect() {
     assertEquals("hardened with msix.pbaSizing = BITS_TO_LONGS,"
         + " msix.releaseRequiresPrepare = false, msix.ownershipAwareRemoval = false,"
-        + " msix.checkedRegionArithmetic = false, existingMappings = LEAVE",
+        + " msix.checkedRegionArithmetic = false, existingMappings = LEAVE,"
+        + " roMmio.subpageOwnedBytes = false",
         HostScript.describePolicy(Policy.XEN_4_22));
     Policy hardened = Policy.XEN_4_22
         .withMsix(MsixSwitches.HARDENED)
-        .withExistingMappings(ExistingMappings.REVOKE);
+        .withExistingMappings(ExistingMappings.REVOKE)
+        .withRoMmio(RoMmioSwitches.HARDENED);
     assertEquals(Policy.HARDENED, hardened);
   }
 

@@ -60,7 +60,9 @@ public final class PvRoAccess {
    * @param address the linear address the instruction stores to
    * @param bytes how many bytes it stores at once
    * @param cr2 the faulting address
-   * @param subpage the frame's sub-page state at the store's start offset
+   * @param subpage the frame's sub-page state: Xen's at the store's start offset, or under {@link
+   *     RoMmioSwitches#subpageOwnedBytes()} over every byte of the store, which then emulates any
+   *     domain's store that touches no protected byte (not only the hardware domain's)
    * @return the reason
    */
   public static AccessReason write(RoMmioSwitches s, boolean hardwareDomain, boolean kernelMode,
@@ -69,7 +71,8 @@ public final class PvRoAccess {
     if (!kernelMode) {
       return AccessReason.PV_USER_MODE;
     }
-    if (!hardwareDomain) {
+    if (!hardwareDomain && !(s.subpageOwnedBytes() && subpage == SubpageState.WRITABLE_SLOT)) {
+      // Hardened also performs another domain's store that touches no protected byte.
       return AccessReason.PV_NOT_HARDWARE_DOMAIN;
     }
     if (!s.pvMmioRoEmulation()) {

@@ -7,8 +7,10 @@ package org.hvmmu.host.access;
  * HapRoAccess}, {@link ShadowRoAccess} and {@link MsixtblAccess}; {@code docs/access.md} has the
  * tables.
  *
- * <p>Every switch is off in {@link #SEED_2010} and on in {@link #XEN_4_22}; {@link #HARDENED} is
- * {@link #XEN_4_22}: no access decision of 4.22 was found that hvmmu's hardened model should change
+ * <p>Every switch is off in {@link #SEED_2010}; {@link #XEN_4_22} has every switch on but {@code
+ * subpageOwnedBytes}, hvmmu's own fix, which {@link #HARDENED} adds: Xen 4.22's sub-page list
+ * checks 8-byte slots by a store's start, cannot be removed and serves only the hardware domain's
+ * PV stores. No other access decision of 4.22 was found that hvmmu's hardened model should change
  * (the shadow-paging re-fault loop, the same in both eras, is kept as a distinct outcome rather
  * than given a fix Xen does not have).
  *
@@ -62,6 +64,13 @@ package org.hvmmu.host.access;
  * @param subpageFixes the sub-page emulator writes at the store's offset (38d0780979) and drops
  *     stores wider than 8 bytes with a log line (8dbd9966f8), both 4.21; off: 4.20's writes at the
  *     page's offset 0 and its size ASSERT
+ * @param subpageOwnedBytes hvmmu's fix, no Xen commit: sub-page protection is byte-granular, with
+ *     owners and removal ({@code Host.protectBytes}), checks every byte of a store rather than the
+ *     8-byte slot its start falls in, serves any domain that maps the frame (Xen's PV path serves
+ *     only the hardware domain), and protects exactly the bytes of an MSI-X table and PBA that
+ *     share a page with other registers, so stores to those registers reach the device; off: Xen's
+ *     {@code subpage_mmio_ro_add} list only (set-up time, 8-byte slots, no removal), and MSI-X
+ *     frames are wholly read-only
  */
 public record RoMmioSwitches(
     boolean pvMmioRoEmulation,
@@ -79,20 +88,21 @@ public record RoMmioSwitches(
     boolean msixtblAdjacent,
     boolean msixtblDmSeesAllWrites,
     boolean subpageRo,
-    boolean subpageFixes) {
+    boolean subpageFixes,
+    boolean subpageOwnedBytes) {
 
   /** The seed's era (Xen 4.0/4.1): every switch off. */
   public static final RoMmioSwitches SEED_2010 =
       new RoMmioSwitches(false, false, false, false, false, false, false, false, false, false,
-          false, false, false, false, false, false);
+          false, false, false, false, false, false, false);
 
-  /** Xen 4.22 as released: every switch on. */
+  /** Xen 4.22 as released: every switch on but hvmmu's {@code subpageOwnedBytes}. */
   public static final RoMmioSwitches XEN_4_22 =
       new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true, true, true,
-          true, true, true, true);
+          true, true, true, true, false);
 
-  /** hvmmu's hardened model: {@link #XEN_4_22}. */
-  public static final RoMmioSwitches HARDENED = XEN_4_22;
+  /** hvmmu's hardened model: {@link #XEN_4_22} with byte-granular, owned sub-page protection. */
+  public static final RoMmioSwitches HARDENED = XEN_4_22.withSubpageOwnedBytes(true);
 
   /**
    * These switches with {@code pvMmioRoEmulation} replaced.
@@ -104,7 +114,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(on, pvMmcfgIntercept, msixHostMaskall, hvmRoMmioEmulation,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
         msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -117,7 +127,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, on, msixHostMaskall, hvmRoMmioEmulation,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
         msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -130,7 +140,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, on, hvmRoMmioEmulation,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
         msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -143,7 +153,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall, on,
         msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity, msixtblMaskBitOnly,
         msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay, msixtblUnmaskSnoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -154,7 +164,8 @@ public record RoMmioSwitches(
    */
   public RoMmioSwitches withMsixtbl(boolean on) {
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
-        hvmRoMmioEmulation, on, on, on, on, on, on, on, on, on, on, subpageRo, subpageFixes);
+        hvmRoMmioEmulation, on, on, on, on, on, on, on, on, on, on, subpageRo, subpageFixes,
+        subpageOwnedBytes);
   }
 
   /**
@@ -167,7 +178,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
         hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
         msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay,
-        msixtblUnmaskSnoop, msixtblAdjacent, on, subpageRo, subpageFixes);
+        msixtblUnmaskSnoop, msixtblAdjacent, on, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -181,7 +192,7 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
         hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
         msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, replay, snoop,
-        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes);
+        msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, subpageOwnedBytes);
   }
 
   /**
@@ -195,6 +206,19 @@ public record RoMmioSwitches(
     return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
         hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
         msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay,
-        msixtblUnmaskSnoop, msixtblAdjacent, msixtblDmSeesAllWrites, list, fixes);
+        msixtblUnmaskSnoop, msixtblAdjacent, msixtblDmSeesAllWrites, list, fixes, subpageOwnedBytes);
+  }
+
+  /**
+   * These switches with {@code subpageOwnedBytes} replaced.
+   *
+   * @param on the new value
+   * @return the switches
+   */
+  public RoMmioSwitches withSubpageOwnedBytes(boolean on) {
+    return new RoMmioSwitches(pvMmioRoEmulation, pvMmcfgIntercept, msixHostMaskall,
+        hvmRoMmioEmulation, msixtblAlignmentCheck, msixtblQword, msixtblShadowValidity,
+        msixtblMaskBitOnly, msixtblBoundEntriesOnly, msixtblDeferOnlyUnmask, msixtblUnmaskReplay,
+        msixtblUnmaskSnoop, msixtblAdjacent, msixtblDmSeesAllWrites, subpageRo, subpageFixes, on);
   }
 }

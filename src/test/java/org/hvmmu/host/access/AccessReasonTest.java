@@ -40,12 +40,13 @@ class AccessReasonTest {
   }
 
   @Test
-  void thePresetsShouldBeAllOffAllOnAndHardenedTheRelease() {
+  void thePresetsShouldBeAllOffAllOnAndHardenedTheReleaseWithOwnedBytes() {
     assertEquals(new RoMmioSwitches(false, false, false, false, false, false, false, false, false,
-        false, false, false, false, false, false, false), RoMmioSwitches.SEED_2010);
+        false, false, false, false, false, false, false, false), RoMmioSwitches.SEED_2010);
     assertEquals(new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true,
-        true, true, true, true, true, true), RoMmioSwitches.XEN_4_22);
-    assertEquals(RoMmioSwitches.XEN_4_22, RoMmioSwitches.HARDENED);
+        true, true, true, true, true, true, false), RoMmioSwitches.XEN_4_22);
+    assertEquals(new RoMmioSwitches(true, true, true, true, true, true, true, true, true, true,
+        true, true, true, true, true, true, true), RoMmioSwitches.HARDENED);
     assertEquals(RoMmioSwitches.SEED_2010.withMsixtbl(true).withPvMmioRoEmulation(true)
         .withPvMmcfgIntercept(true).withMsixHostMaskall(true).withHvmRoMmioEmulation(true)
         .withSubpage(true, true),
