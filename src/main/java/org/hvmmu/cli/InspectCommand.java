@@ -13,14 +13,8 @@ import org.hvmmu.pci.ConfigSpace;
 import org.hvmmu.pci.PciDevice;
 import org.hvmmu.pci.PciDumpParseException;
 import org.hvmmu.pci.msix.MsixCapability;
-import org.hvmmu.pci.msix.MsixDevice;
 import org.hvmmu.pci.msix.MsixLayout;
 import org.hvmmu.pci.msix.MsixRegion;
-import org.hvmmu.pci.msix.MsixResult;
-import org.hvmmu.pci.msix.MsixSwitches;
-import org.hvmmu.rangeset.IntervalTreeRangeSet;
-import org.hvmmu.rangeset.RangeSet;
-import org.hvmmu.rangeset.owned.OwnedRanges;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -30,8 +24,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code hvmmu inspect [--json] [PATH...]}: for each PCI function, its address, IDs, BARs, MSI-X
  * capability, the frames its MSI-X table and PBA occupy (PBA sized 8&middot;&lceil;n/64&rceil;
- * bytes, as the hardened model registers it) and the warnings; then, in text mode, the {@code
- * mmio_ro_ranges} that preparing every device under the hardened switches gives.
+ * bytes, as the hardened model registers it) and the warnings; then what each preset (seed-2010,
+ * xen-4.22, hardened) protects once every device's MSI-X is set up: the frames of {@code
+ * mmio_ro_ranges}, and the byte ranges of frames that stay partly writable ({@link
+ * PresetProtection}).
  *
  * <p>With no PATH it reads {@code /sys/bus/pci/devices}; if that is absent or empty it says so on
  * stderr and shows the bundled sample dumps. A PATH that cannot be read is reported on stderr (one
@@ -39,8 +35,10 @@ import picocli.CommandLine.Spec;
  * entry of a devices directory that cannot be read (its {@code config} unreadable, not a regular
  * file, missing or malformed); the other entries are shown. Bounds: docs/robustness.md.
  *
- * <p>The JSON form is one object {@code {"devices": [...]}}; each device has exactly the keys
- * {@code address, vendorId, deviceId, headerType, bars, msix, warnings}; see {@link #json}.
+ * <p>The JSON form is one object {@code {"devices": [...], "protection": {...}}}; each device has
+ * exactly the keys {@code address, vendorId, deviceId, headerType, bars, msix, warnings}, and
+ * {@code protection} has one object per preset with {@code setUp}, {@code frames} and {@code
+ * subpageBytes}; see {@link #json}.
  */
 @Command(
     name = "inspect",
@@ -155,7 +153,9 @@ final class InspectCommand implements Callable<Integer> {
    * table} and {@code pba}, each {@code bir} integer, {@code offset} "0x..", {@code usable}
    * boolean, {@code address}, {@code firstFrame}, {@code lastFrame} "0x.." or null when the region
    * is unusable: its BAR reads 0 or its address arithmetic leaves range, with a warning) and {@code
-   * warnings}.
+   * warnings}; then {@code protection}: for {@code seed-2010}, {@code xen-4.22} and {@code
+   * hardened}, {@code setUp} (how many devices' MSI-X was set up), {@code frames} and {@code
+   * subpageBytes} (inclusive {@code ["0x..", "0x.."]} ranges of frames and of bytes).
    *
    * @param devices the devices
    * @return the JSON text
@@ -204,7 +204,25 @@ final class InspectCommand implements Callable<Integer> {
       w.endArray();
       w.endObject();
     }
-    w.endArray().endObject();
+    w.endArray();
+    w.name("protection").beginObject();
+    for (PresetProtection.Result r : PresetProtection.of(devices)) {
+      w.name(r.preset()).beginObject();
+      w.name("setUp").value(r.setUp());
+      w.name("frames").beginArray();
+      r.frames().reportRanges(0, -1L, (s, e) -> {
+        w.beginArray().value(hex(s)).value(hex(e)).endArray();
+        return 0;
+      });
+      w.endArray();
+      w.name("subpageBytes").beginArray();
+      for (long[] b : r.bytes()) {
+        w.beginArray().value(hex(b[0])).value(hex(b[1])).endArray();
+      }
+      w.endArray();
+      w.endObject();
+    }
+    w.endObject().endObject();
     return w.toString();
   }
 
@@ -228,10 +246,7 @@ final class InspectCommand implements Callable<Integer> {
    */
   static String text(List<PciDevice> devices) {
     StringBuilder out = new StringBuilder();
-    RangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
-    OwnedRanges registry = new OwnedRanges(ro, MsixSwitches.HARDENED.removalPolicy());
     int withMsix = 0;
-    int prepared = 0;
     for (PciDevice d : devices) {
       MsixLayout layout = MsixLayout.inspect(d);
       out.append(
@@ -275,10 +290,6 @@ final class InspectCommand implements Callable<Integer> {
                 c.functionMask() ? "set" : "clear"));
         out.append(regionLine("table", layout.table()));
         out.append(regionLine("PBA", layout.pba()));
-        MsixResult rc = new MsixDevice(d, registry, MsixSwitches.HARDENED).pciPrepareMsix();
-        if (rc.rc() == 0) {
-          prepared++;
-        }
       }
       for (String warning : warnings(d, layout)) {
         out.append("  warning: ").append(warning).append('\n');
@@ -288,11 +299,29 @@ final class InspectCommand implements Callable<Integer> {
         .append(devices.size())
         .append(devices.size() == 1 ? " function, " : " functions, ")
         .append(withMsix)
-        .append(" with MSI-X; after PHYSDEVOP_prepare_msix of ")
-        .append(prepared)
-        .append(" (hardened switches):\n")
-        .append(ro)
+        .append(" with MSI-X. What each preset protects once dom0 has set MSI-X up:")
         .append('\n');
+    for (PresetProtection.Result r : PresetProtection.of(devices)) {
+      out.append(String.format(Locale.ROOT, "  %-10s %d set up by %s%n", r.preset(), r.setUp(),
+          r.how()));
+      out.append("    ").append(r.frames()).append('\n');
+      if (r.subpage().isEmpty()) {
+        out.append("    sub-page: none (MSI-X frames wholly read-only)\n");
+        continue;
+      }
+      out.append("    sub-page: only these bytes are read-only, the rest of the frame writable\n");
+      for (long[] f : r.subpage()) {
+        StringBuilder spans = new StringBuilder();
+        for (long[] b : r.bytes()) {
+          if (b[0] >>> 12 == f[0]) {
+            spans.append(spans.length() == 0 ? "" : ", ").append(hex(b[0])).append('-')
+                .append(hex(b[1]));
+          }
+        }
+        out.append(String.format(Locale.ROOT, "      frame %s: %s (%s of 0x1000 bytes)%n",
+            hex(f[0]), spans, hex(f[1])));
+      }
+    }
     return out.toString();
   }
 

@@ -81,7 +81,9 @@ class InspectCommandTest {
 
   static List<Map<String, Object>> devices(String json) {
     Map<String, Object> top = obj(StrictJson.parse(json));
-    assertEquals(List.of("devices"), List.copyOf(top.keySet()));
+    assertEquals(List.of("devices", "protection"), List.copyOf(top.keySet()));
+    assertEquals(List.of("seed-2010", "xen-4.22", "hardened"),
+        List.copyOf(obj(top.get("protection")).keySet()));
     List<Map<String, Object>> out = new ArrayList<>();
     for (Object d : list(top.get("devices"))) {
       out.add(obj(d));
@@ -257,7 +259,42 @@ class InspectCommandTest {
     assertTrue(
         out.contains(" PBA BAR 3 + 0x2000 = 0xe0842000 frames 0xe0842-0xe0842 (0x8 bytes)\n"),
         out);
-    assertTrue(r.out().endsWith("r/o mmio ranges { e0840, e0842 }\n"), r.out());
+    // Per preset, by hand. The seed has no prepare: dom0 enables vector 0 with the table base
+    // it reads (0xe0840000, frame e0840), and the seed's read_pci_mem_bar keeps only BAR 3's flag
+    // bits (0), so the PBA lands at 0 + 0x2000: frame 2 (reference 3.6 row 1). 4.22 and hardened
+    // prepare: frames e0840 and e0842. Hardened protects exactly the table's 10 * 16 = 0xa0 bytes
+    // and the PBA's 8 on those frames; the rest of each page stays writable.
+    assertTrue(r.out().endsWith("""
+        1 function, 1 with MSI-X. What each preset protects once dom0 has set MSI-X up:
+          seed-2010  1 set up by their first vector's enable from dom0 (the seed has no prepare)
+            r/o mmio ranges { 2, e0840 }
+            sub-page: none (MSI-X frames wholly read-only)
+          xen-4.22   1 set up by PHYSDEVOP_prepare_msix
+            r/o mmio ranges { e0840, e0842 }
+            sub-page: none (MSI-X frames wholly read-only)
+          hardened   1 set up by PHYSDEVOP_prepare_msix
+            r/o mmio ranges { e0840, e0842 }
+            sub-page: only these bytes are read-only, the rest of the frame writable
+              frame 0xe0840: 0xe0840000-0xe084009f (0xa0 of 0x1000 bytes)
+              frame 0xe0842: 0xe0842000-0xe0842007 (0x8 of 0x1000 bytes)
+        """), r.out());
+  }
+
+  @Test
+  void jsonShouldGiveEachPresetsFramesAndSubpageBytes() {
+    Run r = run("inspect", "--json", bundled("pciutils_intel_82576_10c9.xxx.txt").toString());
+    assertEquals(0, r.code(), r.err());
+    Map<String, Object> protection = obj(obj(StrictJson.parse(r.out())).get("protection"));
+    Map<String, Object> seed = obj(protection.get("seed-2010"));
+    assertEquals(List.of(List.of("0x2", "0x2"), List.of("0xe0840", "0xe0840")),
+        seed.get("frames"));
+    assertEquals(List.of(), seed.get("subpageBytes"));
+    Map<String, Object> hardened = obj(protection.get("hardened"));
+    assertEquals(List.of(List.of("0xe0840", "0xe0840"), List.of("0xe0842", "0xe0842")),
+        hardened.get("frames"));
+    assertEquals(List.of(List.of("0xe0840000", "0xe084009f"),
+        List.of("0xe0842000", "0xe0842007")), hardened.get("subpageBytes"));
+    assertEquals(List.of(), obj(protection.get("xen-4.22")).get("subpageBytes"));
   }
 
   @Test
@@ -274,7 +311,10 @@ class InspectCommandTest {
     // 13 of the 14 lspci decodings show an MSI-X capability; the Cavium's BAR 4 is provided by
     // Enhanced Allocation and reads 0, so 12 can be prepared.
     assertTrue(
-        text.out().contains("14 functions, 13 with MSI-X; after PHYSDEVOP_prepare_msix of 12"),
+        text.out().contains("14 functions, 13 with MSI-X. What each preset protects"), text.out());
+    assertTrue(text.out().contains("  xen-4.22   12 set up by PHYSDEVOP_prepare_msix\n"),
+        text.out());
+    assertTrue(text.out().contains("  hardened   12 set up by PHYSDEVOP_prepare_msix\n"),
         text.out());
   }
 
