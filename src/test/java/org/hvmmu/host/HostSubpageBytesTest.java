@@ -255,6 +255,29 @@ class HostSubpageBytesTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(value = PagingMode.class, names = {"HVM_EPT", "HVM_NPT"})
+  void anHvmOwnerShouldReachTheRegistersBesideItsTable(PagingMode mode) {
+    for (Policy policy : new Policy[] {Policy.HARDENED, Policy.XEN_4_22}) {
+      Host host = new Host(0x1000, policy);
+      HostDevice nic = host.addDevice(HostMsixTest.nic());
+      assertEquals(0, host.prepareMsix(nic).rc()); // before the guest maps it: read-only leaves
+      GuestVcpu v = hvm(host, mode, 0xe0840);
+      long la = 0x40_0000L;
+      boolean hardened = policy == Policy.HARDENED;
+      assertEquals(0, v.write(la + 0x100, 4, 0xcafe, Access.READ));
+      assertEquals(hardened ? AccessReason.SUBPAGE_WRITTEN : AccessReason.NULL_HANDLER_WRITE,
+          v.lastAccessReason());
+      assertEquals(hardened ? 0xcafeL : 0, host.machine().read(0xe0840100L, 4));
+      // Entry 0's address: discarded either way (hardened: the sub-page handler ignores it).
+      assertEquals(0, v.write(la, 4, 0xfee0_7000L, Access.READ));
+      assertEquals(hardened ? AccessReason.SUBPAGE_IGNORED : AccessReason.NULL_HANDLER_WRITE,
+          v.lastAccessReason());
+      assertEquals(0, nic.msixRegisters().messageAddress(0));
+      assertEquals(0, nic.msixRegisters().unpermittedChanges());
+    }
+  }
+
   private static List<String> ranges(Host host, long mfn) {
     return host.protectedBytes(mfn).stream()
         .map(p -> "[" + Long.toHexString(p[0]) + ", " + Long.toHexString(p[1]) + "]").toList();
