@@ -78,11 +78,10 @@ final class HapFaultHandler implements GuestVcpu.FaultHandler {
       boolean mapped = d.p2m().getEntry(gpa >>> 12, e); // p2m_mmio_dm has no frame
       P2mEra era = host.policy().p2m().era();
       // Xen's get_entry reports an unpopulated gfn as p2m_mmio_dm (ept_get_entry and
-      // p2m_pt_get_entry set *t = p2m_mmio_dm first); the model's p2m reports it invalid, and the
-      // handler treats it as mmio_dm only on the pages of a registered msixtbl table.
+      // p2m_pt_get_entry set *t = p2m_mmio_dm first), so handle_mmio takes it: an internal
+      // handler, the device model that claims it, else the null handler.
       ioreq = dm.claims(d, gpa, size);
-      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era)
-          || (!mapped && (d.msixtbl(gpa) != null || ioreq));
+      mmioDm = e.typeCode() == P2mType.MMIO_DM.code(era) || !mapped;
       mfn = e.mfn();
       boolean roMmio = mapped && e.typeCode() == P2mType.MMIO_DIRECT.code(era)
           && host.mmioRoRanges().containsSingleton(mfn);

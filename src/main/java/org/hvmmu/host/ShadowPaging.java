@@ -222,8 +222,8 @@ final class ShadowPaging {
       if (dm != NOT_DEVICE_MODEL) {
         return dm;
       }
-      // The guest's frame has no p2m entry: Xen's "BAD gfn" bail-out propagates the fault, with P
-      // as the guest's tables have it.
+      // A translation or fetch of a gfn with no p2m entry: Xen's "BAD gfn" bail-out propagates
+      // the fault, with P as the guest's tables have it.
       sd.guestFaults++;
       return Fault.of(FaultKind.PAGE_FAULT, ec | Pfec.PAGE_PRESENT);
     }
@@ -930,10 +930,9 @@ final class ShadowPaging {
    * {@code sh_page_fault}'s {@code p2m_mmio_dm} branch: {@code handle_mmio_with_translation}, where
    * msixtbl takes its table's pages, the host's {@link DeviceModel} what is passed on or what it
    * claims, and the null handler the rest, as {@link ShadowRoAccess} decides. Xen's {@code get_gfn}
-   * reports an unpopulated gfn as {@code p2m_mmio_dm}; the model does so for an entry of that type,
-   * for the pages of a registered msixtbl table and for gfns the device model claims, and leaves
-   * other unpopulated gfns to the "BAD gfn" #PF. Returns
-   * {@link #NOT_DEVICE_MODEL} when the frame is not the device model's.
+   * reports an unpopulated gfn as {@code p2m_mmio_dm} ({@code p2m_is_valid} holds for it), so
+   * every unpopulated gfn below the p2m's limit is the device model's or the null handler's.
+   * Returns {@link #NOT_DEVICE_MODEL} when the frame is not the device model's.
    */
   private long deviceModelAccess(ShadowVcpu sv, GuestVcpu v, GuestDomain d, ShadowDomain sd,
       long gfn, long va, int access, int size, long value, long fault) {
@@ -946,12 +945,14 @@ final class ShadowPaging {
     Msixtbl t = d.msixtbl(gpa);
     DeviceModel dm = host.deviceModel();
     boolean ioreq = size != 0 && dm.claims(d, gpa, size);
-    if (e.typeCode() != P2mType.MMIO_DM.code(p2mSwitches().era()) && t == null
-        && (mapped || !ioreq)) {
+    boolean dmType = e.typeCode() == P2mType.MMIO_DM.code(p2mSwitches().era()) || t != null;
+    if (!dmType && mapped) {
       return NOT_DEVICE_MODEL;
     }
     if (size == 0 || (access & Access.FETCH) != 0) {
-      return fault;
+      // Nothing to emulate: a translation or a fetch of an unpopulated gfn keeps the "BAD gfn"
+      // #PF, one of a p2m_mmio_dm page the processor's fault.
+      return dmType || ioreq ? fault : NOT_DEVICE_MODEL;
     }
     InstructionClass insn = v.instruction();
     RoMmioSwitches s = host.policy().roMmio();
