@@ -23,12 +23,16 @@ import org.hvmmu.internal.IntervalBTree;
  * one on that same tree meanwhile, so some thread always makes progress (lock-free), and a query that
  * starts after a modifying call returned sees its effect (linearizable). Modifications, {@link
  * #reportRanges}, {@link #consumeRanges}, {@link #claimRange} and {@link #toString} serialise on one
- * lock, as Xen's writers do.
+ * lock, as Xen's writers do. While the set holds at most 64 ranges (real hosts hold about 16), a
+ * modification also publishes an immutable Eytzinger-ordered copy of them with one volatile write,
+ * and queries read that copy instead: one reference, then a branch-free descent, no sequence
+ * number to re-read.
  *
  * <p><b>Cost.</b> Queries are O(log N) and allocate nothing. A modification is O(log N) per range it
  * creates, changes or swallows, on the standby tree, plus a copy of the few nodes it changed into the
- * other tree; {@link #claimRange} scans like Xen's, O(N). Memory is about 0.9 KiB per 16 ranges per
- * tree, so twice that in all.
+ * other tree, plus, while the set holds at most 64 ranges, an O(N) rebuild of the small copy (which
+ * allocates it); {@link #claimRange} scans like Xen's, O(N). Memory is about 0.9 KiB per 16 ranges
+ * per tree, so twice that in all.
  *
  * <pre>{@code
  * IntervalTreeRangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
@@ -45,8 +49,25 @@ public final class IntervalTreeRangeSet implements RangeSet {
   private final int flags;
   private final ReentrantLock lock = new ReentrantLock();
 
-  /** The tree queries read. */
+  /**
+   * The most ranges a set keeps an Eytzinger copy of ({@link #small}): real hosts hold about 16
+   * ({@code docs/performance.md}); rebuilding up to this many on a write costs well under a
+   * microsecond.
+   */
+  static final int SMALL = 64;
+
+  /** The tree queries read when {@link #small} is null. */
   private volatile IntervalBTree current = new IntervalBTree();
+
+  /**
+   * While the set holds at most {@link #SMALL} ranges, an immutable copy that queries read instead
+   * of the tree: {@code n + 1} starts then {@code n + 1} ends, with the sign bit flipped (so a signed
+   * compare orders them unsigned), slots 1 to {@code n} in Eytzinger order (slot {@code k}'s
+   * children are {@code 2k} and {@code 2k + 1}), slot 0 unused. Null for a larger set. Written
+   * under {@link #lock} after {@link #current}, so a query that reads it after a modification
+   * returned sees that modification.
+   */
+  private volatile long[] small = eytzinger(new long[0], new long[0], 0);
 
   /** The tree the next modification goes to first; guarded by {@link #lock}. */
   private IntervalBTree standby = new IntervalBTree();
@@ -92,6 +113,10 @@ public final class IntervalTreeRangeSet implements RangeSet {
 
   /** Whether the range with the largest start not above {@code key} ends at or after {@code bound}. */
   private boolean query(long key, long bound) {
+    long[] a = small;
+    if (a != null) {
+      return smallQuery(a, key, bound);
+    }
     for (; ; ) {
       IntervalBTree t = current;
       long v = t.readVersion();
@@ -103,8 +128,73 @@ public final class IntervalTreeRangeSet implements RangeSet {
     }
   }
 
+  /**
+   * {@link #query} on the Eytzinger copy: descend by the starts (one conditional add per level, no
+   * branch but the loop's), the floor is the last node where the search went right, then one
+   * compare of its end. Allocates nothing; the copy never changes.
+   */
+  private static boolean smallQuery(long[] a, long key, long bound) {
+    int half = a.length >>> 1;
+    long k = key ^ Long.MIN_VALUE;
+    int i = 1;
+    while (i < half) {
+      i = 2 * i + (a[i] <= k ? 1 : 0);
+    }
+    int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
+    return slot != 0 && a[half + slot] >= (bound ^ Long.MIN_VALUE);
+  }
+
+  /** The Eytzinger copy of {@code n} sorted ranges (see {@link #small}). */
+  private static long[] eytzinger(long[] starts, long[] ends, int n) {
+    long[] a = new long[2 * (n + 1)];
+    int k = 1;
+    if (n > 0) {
+      while (2 * k <= n) {
+        k = 2 * k; // the leftmost slot: the smallest start
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      a[k] = starts[i] ^ Long.MIN_VALUE;
+      a[n + 1 + k] = ends[i] ^ Long.MIN_VALUE;
+      if (2 * k + 1 <= n) {
+        k = 2 * k + 1; // in order: the leftmost slot of the right subtree
+        while (2 * k <= n) {
+          k = 2 * k;
+        }
+      } else {
+        while ((k & 1) == 1) {
+          k >>>= 1; // up while this slot is a right child
+        }
+        k >>>= 1;
+      }
+    }
+    return a;
+  }
+
+  /** The copy of tree {@code t} if it holds at most {@link #SMALL} ranges, else null. */
+  private static long[] smallCopy(IntervalBTree t) {
+    long size = t.size();
+    if (size > SMALL) {
+      return null;
+    }
+    int n = (int) size;
+    long[] starts = new long[n];
+    long[] ends = new long[n];
+    int i = 0;
+    for (int pos = t.first(); pos != IntervalBTree.NONE; pos = t.next(pos)) {
+      starts[i] = t.start(pos);
+      ends[i] = t.end(pos);
+      i++;
+    }
+    return eytzinger(starts, ends, n);
+  }
+
   @Override
   public long rangeCount() {
+    long[] a = small;
+    if (a != null) {
+      return (a.length >>> 1) - 1;
+    }
     for (; ; ) {
       IntervalBTree t = current;
       long v = t.readVersion();
@@ -347,6 +437,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
       }
       IntervalBTree second = current;
       current = first;
+      small = smallCopy(first);
       standby = second;
       second.beginWrite();
       try {
