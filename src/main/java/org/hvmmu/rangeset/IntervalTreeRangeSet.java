@@ -141,7 +141,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
       i = 2 * i + (a[i] <= k ? 1 : 0);
     }
     int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
-    return slot != 0 && a[half + slot] >= (bound ^ Long.MIN_VALUE);
+    return slot != 0 & a[half + slot] >= (bound ^ Long.MIN_VALUE); // no branch
   }
 
   /** The Eytzinger copy of {@code n} sorted ranges (see {@link #small}). */
