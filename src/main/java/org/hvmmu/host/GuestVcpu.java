@@ -8,6 +8,7 @@ import org.hvmmu.mmu.ControlRegisters;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.mmu.Vcpu;
+import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.hvmmu.mmu.xen.GuestRegisters;
 import org.hvmmu.x86.pv.PvVcpu;
 
@@ -40,6 +41,7 @@ public final class GuestVcpu {
   private final GuestDomain domain;
   private final int index;
   private final Vcpu cpu;
+  private final PhysicalMemory machine;
   private FaultHandler handler;
   private GuestControl control;
   private PvVcpuControl pv;
@@ -120,10 +122,11 @@ public final class GuestVcpu {
     GuestRegisters guestRegisters(GuestVcpu v);
   }
 
-  GuestVcpu(GuestDomain domain, int index, Vcpu cpu) {
+  GuestVcpu(GuestDomain domain, int index, Vcpu cpu, PhysicalMemory machine) {
     this.domain = Objects.requireNonNull(domain, "domain");
     this.index = index;
     this.cpu = Objects.requireNonNull(cpu, "cpu");
+    this.machine = Objects.requireNonNull(machine, "machine");
   }
 
   void setFaultHandler(FaultHandler handler) {
@@ -297,8 +300,7 @@ public final class GuestVcpu {
    * @param value the value
    * @param access {@link Access} bits (WRITE is added)
    * @param insn the instruction's class: not {@link InstructionClass#LOAD} nor {@link
-   *     InstructionClass#WIDE_STORE} (the processor model stores at most 8 bytes; wide stores are
-   *     decided by {@link org.hvmmu.host.access.PvRoAccess} and its siblings directly)
+   *     InstructionClass#WIDE_STORE} (a store of more than 8 bytes is {@link #writeWide})
    * @return 0 (also when the hypervisor emulated or discarded the store) or the fault
    * @throws IllegalArgumentException for a load or a wide store
    */
@@ -318,6 +320,83 @@ public final class GuestVcpu {
       }
       instruction = insn;
       long r = handler.handle(this, fault, la, access | Access.WRITE, size, value);
+      if (r == FaultHandler.EMULATED) {
+        lastFault = 0;
+        return 0;
+      }
+      if (r != FaultHandler.RETRY) {
+        lastFault = r;
+        return r;
+      }
+    }
+  }
+
+  /**
+   * A store wider than 8 bytes ({@link InstructionClass#WIDE_STORE}: an SSE, AVX or AVX-512 store
+   * of 16, 32 or 64 bytes, at any alignment), {@code data} in memory order. Where nothing faults
+   * the processor stores every byte. Otherwise, as Xen handles it:
+   *
+   * <ul>
+   *   <li>PV guests (PV, PV32): the hypervisor sees the whole store, so the decision is made once
+   *       for its full width ({@code mmio_ro_emulated_write} drops a store wider than 8 bytes,
+   *       {@code ptwr} refuses one, an MMCFG write above 4 bytes is the guest's #PF) and nothing
+   *       is written unless every page takes it;
+   *   <li>HVM guests and shadowed guests: {@code hvmemul_phys_mmio_access} splits an emulated
+   *       access into chunks of at most 8 bytes, each a separate access of the handlers (msixtbl,
+   *       the sub-page handler, the device model, the null handler), so the store is made 8 bytes
+   *       at a time from its start, and stops at the first chunk that faults for the guest.
+   * </ul>
+   *
+   * @param la the linear address
+   * @param data 16, 32 or 64 bytes
+   * @param access {@link Access} bits (WRITE is added)
+   * @return 0 (also when the hypervisor emulated or discarded the store) or the fault
+   * @throws IllegalArgumentException for another length
+   */
+  public long writeWide(long la, byte[] data, int access) {
+    int size = data.length;
+    if (size != 16 && size != 32 && size != 64) {
+      throw new IllegalArgumentException("a wide store of " + size
+          + " bytes (expected 16, 32 or 64)");
+    }
+    if (!domain.mode().pvTables()) {
+      for (int i = 0; i < size; i += 8) {
+        long chunk = 0;
+        for (int b = 7; b >= 0; b--) {
+          chunk = chunk << 8 | (data[i + b] & 0xFF);
+        }
+        long r = write(la + i, 8, chunk, access, InstructionClass.PLAIN_STORE);
+        if (r != 0) {
+          return r;
+        }
+      }
+      return 0;
+    }
+    if (lastReason != null) {
+      lastReason = null;
+    }
+    int a = access | Access.WRITE;
+    for (int tries = 0; ; tries++) {
+      long end = la + size - 1;
+      boolean crosses = (end >>> 12) != (la >>> 12);
+      long first = cpu.translate(la, a);
+      long second = first < 0 || !crosses ? first : cpu.translate(end & ~0xFFFL, a);
+      long fault = first < 0 ? first : second < 0 ? second : 0;
+      if (fault == 0) {
+        for (int i = 0; i < size; i++) {
+          long at = la + i;
+          long pa = (at >>> 12) == (la >>> 12) ? first + i : second + (at & 0xFFF);
+          machine.write(pa, 1, data[i]);
+        }
+        lastFault = 0;
+        return 0;
+      }
+      if (handler == null || tries == MAX_RETRIES) {
+        lastFault = fault;
+        return fault;
+      }
+      instruction = InstructionClass.WIDE_STORE;
+      long r = handler.handle(this, fault, la, a, size, 0);
       if (r == FaultHandler.EMULATED) {
         lastFault = 0;
         return 0;

@@ -457,7 +457,7 @@ public final class Host {
           : MmuFeatures.intel(MAX_PHYS_ADDR).withEpt(true, false, cpu.eptAccessedDirty(), true);
       MmuSwitches switches = (amd ? MmuSwitches.AMD : MmuSwitches.DEFAULT).withTlbMode(vcpuTlbMode);
       GuestVcpu g = new GuestVcpu(d, d.vcpuCount(),
-          new Vcpu(machine, features, switches, vcpuTlbs, vcpuLatency));
+          new Vcpu(machine, features, switches, vcpuTlbs, vcpuLatency), machine);
       switch (d.mode()) {
         case HVM_EPT, HVM_NPT -> p2mPaging.attachVcpu(g, nextTag());
         case PV, PV32 -> pvPaging.attachVcpu(g);

@@ -275,8 +275,8 @@ final class PvPaging {
       return fault;
     }
     int offset = (int) (addr & 0xFFF);
-    if ((size & (size - 1)) != 0 || (offset & (size - 1)) != 0) {
-      return fault; // ptwr_emulated_update: only naturally aligned stores in the CR2 page
+    if (size > 8 || (size & (size - 1)) != 0 || (offset & (size - 1)) != 0) {
+      return fault; // ptwr_emulated_update: naturally aligned stores of at most 8 bytes
     }
     EmulationResult r = mmu.ptwrEmulatedUpdate(d, mfn, offset, 0, value, size, false);
     return switch (r) {

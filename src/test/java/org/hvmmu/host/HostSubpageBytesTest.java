@@ -38,7 +38,7 @@ class HostSubpageBytesTest {
   private static final long PF_PWU = Fault.of(FaultKind.PAGE_FAULT, 7);
 
   /** The device's registers: a page of bytes, every write counted. */
-  private static final class Page implements MmioHandler {
+  static final class Page implements MmioHandler {
     final byte[] bytes = new byte[4096];
     int writes;
 
@@ -60,7 +60,7 @@ class HostSubpageBytesTest {
     }
   }
 
-  private static Page device(Host host, long mfn) {
+  static Page device(Host host, long mfn) {
     Page p = new Page();
     host.machine().remove(mfn, mfn);
     host.machine().addMmio(mfn, mfn, p);
@@ -68,7 +68,7 @@ class HostSubpageBytesTest {
   }
 
   /** A PV domain whose linear 0x5000 maps {@code mfn}. */
-  private static GuestVcpu pv(Host host, boolean hardwareDomain, long mfn) {
+  static GuestVcpu pv(Host host, boolean hardwareDomain, long mfn) {
     GuestDomain d = host.createDomain(hardwareDomain ? 0 : 1, PagingMode.PV, hardwareDomain);
     assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
     assertEquals(0, host.grantIomem(d, mfn, mfn));
@@ -83,7 +83,7 @@ class HostSubpageBytesTest {
   }
 
   /** An HVM guest whose linear 0x400000 maps {@code mfn} (identity, mmio_direct). */
-  private static GuestVcpu hvm(Host host, PagingMode mode, long mfn) {
+  static GuestVcpu hvm(Host host, PagingMode mode, long mfn) {
     GuestDomain d = host.createDomain(1, mode, false);
     assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
     assertEquals(0, host.grantIomem(d, mfn, mfn));
