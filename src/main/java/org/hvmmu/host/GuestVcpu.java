@@ -318,6 +318,10 @@ public final class GuestVcpu {
         lastFault = fault;
         return fault;
       }
+      if (insn == InstructionClass.PLAIN_STORE && ((la & 0xFFF) + size > 4096)
+          && isNestedViolation(fault)) {
+        return splitAtPage(la, size, value, access);
+      }
       instruction = insn;
       long r = handler.handle(this, fault, la, access | Access.WRITE, size, value);
       if (r == FaultHandler.EMULATED) {
@@ -329,6 +333,42 @@ public final class GuestVcpu {
         return r;
       }
     }
+  }
+
+  private static boolean isNestedViolation(long fault) {
+    int kind = Fault.kindCode(fault);
+    return kind == FaultKind.EPT_VIOLATION.code() || kind == FaultKind.NESTED_PAGE_FAULT.code();
+  }
+
+  /**
+   * Xen's {@code linear_write} for an HVM store that crosses a page and met an EPT or NPT
+   * violation: each page's part on its own, in order, a RAM part written, an MMIO part emulated in
+   * chunks of the largest power of two that fits ({@code hvmemul_phys_mmio_access}); the first
+   * part that faults for the guest ends it.
+   */
+  private long splitAtPage(long la, int size, long value, int access) {
+    int first = 4096 - (int) (la & 0xFFF);
+    long at = la;
+    int left = size;
+    long v = value;
+    while (left > 0) {
+      int part = at == la ? first : left;
+      int chunk = Math.min(Integer.highestOneBit(part), 8);
+      for (int done = 0; done < part; ) {
+        while (chunk > part - done) {
+          chunk >>= 1;
+        }
+        long r = write(at, chunk, v, access, InstructionClass.PLAIN_STORE);
+        if (r != 0) {
+          return r;
+        }
+        v = chunk == 8 ? 0 : v >>> (8 * chunk);
+        at += chunk;
+        done += chunk;
+      }
+      left -= part;
+    }
+    return 0;
   }
 
   /**

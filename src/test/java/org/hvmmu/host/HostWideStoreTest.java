@@ -156,4 +156,34 @@ class HostWideStoreTest {
       assertEquals(0, page.writes);
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(value = PagingMode.class, names = {"HVM_EPT", "HVM_NPT"})
+  void anHvmStoreCrossingFromRamIntoMmioShouldWriteItsRamPart(PagingMode mode) {
+    // linear_write: the part on each page on its own. Linear 0x400000 maps RAM frame 0x150,
+    // 0x401000 the device frame, whose bytes 0x100-0x1ff hardened protects. An 8-byte store at
+    // 0x400ffc: 4 bytes of RAM, then 4 bytes at the device's offset 0, a writable byte range, so
+    // the sub-page handler performs them.
+    Host host = new Host(0x1000, Policy.HARDENED);
+    HostSubpageBytesTest.Page page = HostSubpageBytesTest.device(host, FRAME);
+    assertEquals(0, host.protectBytes("regs", (FRAME << 12) + 0x100, 0x100));
+    GuestVcpu v = HostSubpageBytesTest.hvm(host, mode, 0x150);
+    GuestDomain d = v.domain();
+    assertEquals(0, host.grantIomem(d, FRAME, FRAME));
+    host.writeGuestPhysical(d, 0x10_3000L + 8, 8, (FRAME << 12) | 0x63);
+    assertEquals(0, v.write(0x40_0ffcL, 8, 0x8877_6655_4433_2211L, Access.READ));
+    assertEquals(AccessReason.SUBPAGE_WRITTEN, v.lastAccessReason());
+    assertEquals(0x4433_2211L, host.machine().read(0x150ffcL, 4), "the RAM part");
+    assertEquals(0x8877_6655L, page.read(FRAME << 12, 4), "the MMIO part, at offset 0");
+    // A 4-byte store split 2 + 2: the RAM part, then 2 bytes at the device's offset 0.
+    assertEquals(0, v.write(0x40_0ffeL, 4, 0xdead_beefL, Access.READ));
+    assertEquals(0xbeefL, host.machine().read(0x150ffeL, 2));
+    assertEquals(0xdeadL, page.read(FRAME << 12, 2));
+    // Past the RAM page into a frame protected whole: the RAM part written, the rest discarded.
+    assertEquals(0, host.protect("hpet", FRAME, FRAME));
+    assertEquals(0, v.write(0x40_0ffcL, 8, 0x0102_0304_0506_0708L, Access.READ));
+    assertEquals(AccessReason.NULL_HANDLER_WRITE, v.lastAccessReason());
+    assertEquals(0x0506_0708L, host.machine().read(0x150ffcL, 4));
+    assertEquals(0x8877_deadL, page.read(FRAME << 12, 4), "unchanged");
+  }
 }
