@@ -392,8 +392,9 @@ class Xen422PinsTest {
 
   /**
    * The flushes of 4.22: {@code ept_sync_domain} ({@code xen/arch/x86/mm/p2m-ept.c}) after EPT
-   * changes, {@code p2m_tlb_flush_sync} ({@code xen/arch/x86/mm/p2m.c}) for NPT, and the shadow
-   * code's {@code flush_tlb_mask} of the dirty CPUs ({@code xen/arch/x86/mm/shadow/multi.c}).
+   * changes, {@code p2m_tlb_flush_sync} ({@code xen/arch/x86/mm/p2m.c}, then {@code
+   * hap_p2m_tlb_flush} in {@code mm/hap/hap.c}) for NPT, and the shadow code's {@code
+   * guest_flush_tlb_mask(d, d->dirty_cpumask)} ({@code xen/arch/x86/mm/shadow/common.c}).
    */
   @Test
   void flushesShouldAllBeOn() {
