@@ -27,7 +27,10 @@ public record FlushSwitches(boolean pvRevalidate, boolean p2mSync, boolean shado
    * Xen 4.22's flushes: {@link #XEN}. {@code ept_sync_domain} and {@code p2m_tlb_flush} follow p2m
    * changes and the shadow code still flushes the domain's dirty CPUs; {@code pvRevalidate} has no
    * occasion under 4.22's policy, which never rewrites a PV entry to revoke it, and stays on for
-   * mixes that do.
+   * mixes that do. Xen 4.22: {@code ept_sync_domain} in {@code xen/arch/x86/mm/p2m-ept.c}; NPT's
+   * flush is {@code p2m_tlb_flush_sync} ({@code xen/arch/x86/mm/p2m.c}) calling {@code
+   * hap_p2m_tlb_flush} ({@code xen/arch/x86/mm/hap/hap.c}); the shadow code's is {@code
+   * guest_flush_tlb_mask(d, d->dirty_cpumask)} ({@code xen/arch/x86/mm/shadow/common.c}).
    */
   public static final FlushSwitches XEN_4_22 = XEN;
 

@@ -27,6 +27,9 @@ import org.hvmmu.p2m.RadixP2m;
  * Host#registerMsixtbl} goes to msixtbl first ({@link Msixtbl}); what it passes on, and what no
  * internal handler takes, goes to the host's {@link DeviceModel} if it claims the address, else to
  * the null handler. Every other exit goes back unchanged.
+ * Xen 4.22: {@code xen/arch/x86/hvm/hvm.c}, entered from {@code ept_handle_violation} ({@code
+ * xen/arch/x86/hvm/vmx/vmx.c}) or {@code svm_do_nested_pgfault} ({@code
+ * xen/arch/x86/hvm/svm/svm.c}).
  */
 final class HapFaultHandler implements GuestVcpu.FaultHandler {
   private final Host host;

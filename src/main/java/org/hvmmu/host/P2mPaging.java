@@ -15,6 +15,8 @@ import org.hvmmu.x86.PageOrder;
  * hardened re-derivation of one leaf, splitting mmio_direct superpages), the reverse map of their
  * mmio_direct leaves, and Xen's synchronisation of the vCPUs that walk the p2m (EPT and NPT, the 2-D
  * path) after each change. {@link Host} delegates here.
+ * Xen 4.22: {@code xen/arch/x86/mm/p2m.c} ({@code p2m_tlb_flush_sync}) and {@code
+ * xen/arch/x86/mm/p2m-ept.c} ({@code ept_sync_domain}).
  */
 final class P2mPaging {
   /** EPTP memory type: write-back (Intel SDM vol. 3C 24.6.11). */

@@ -31,6 +31,8 @@ import org.hvmmu.xen.Errno;
  * update_va_mapping}, emulated page-table writes) on the PV MMU; its vCPUs, whose processors walk
  * the guest's own 4-level tables from the base pointer; the flushes the PV MMU asks for; and the
  * reverse map of its L1 entries that map MMIO. {@link Host} delegates here.
+ * Xen 4.22: {@code xen/arch/x86/mm.c}, {@code xen/arch/x86/pv/ro-page-fault.c} and {@code
+ * fixup_page_fault} in {@code xen/arch/x86/traps.c}.
  */
 final class PvPaging {
   /** The processor's CR0 for a PV guest: protected mode, paging, and WP as Xen runs. */

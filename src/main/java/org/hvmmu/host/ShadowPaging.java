@@ -37,6 +37,8 @@ import org.hvmmu.xen.Errno;
  * (an HVM guest's RAM through its p2m, a PV guest's own machine frames); the shadows are 4-level
  * tables in a pool of machine frames from Xen's heap ({@link ShadowDomain}); the domain's vCPUs run
  * on them (the processor's CR3 is the shadow of the guest's top-level table, {@link ShadowVcpu}).
+ * Xen 4.22: {@code xen/arch/x86/mm/shadow/multi.c}; emulated stores in {@code
+ * xen/arch/x86/mm/shadow/hvm.c} ({@code hvm_emulate_write}, {@code validate_guest_pt_write}).
  *
  * <ul>
  *   <li>{@link #pageFault} is {@code sh_page_fault}: walk the guest's tables with the policy's

@@ -86,6 +86,8 @@ public record P2mSwitches(
 
   /**
    * Xen 4.22 (RELEASE-4.22.0): every switch as {@link #HARDENED}, which is upstream here.
+   * Files: {@code xen/arch/x86/mm/p2m-pt.c}, {@code p2m-ept.c}, {@code p2m.c}, {@code
+   * shadow/set.c} and {@code shadow/multi.c} under {@code xen/arch/x86/mm/}.
    *
    * <ul>
    *   <li>era TODAY: {@code p2m_type_to_flags} keeps the type at PTE bit 52, EPT in {@code

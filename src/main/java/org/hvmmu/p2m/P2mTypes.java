@@ -3,6 +3,7 @@ package org.hvmmu.p2m;
 /**
  * Xen's p2m type classes as {@code long} bit masks over type codes ({@code p2m_to_mask(t) = 1UL <<
  * t}), for both numberings: the {@code SEED_*} masks use the seed's codes, the others today's.
+ * Today's: Xen 4.22's {@code xen/arch/x86/include/asm/p2m.h}.
  *
  * <p>A class test is one shift and one AND, with no allocation: {@code (RO >>> code & 1) != 0}. The
  * predicates here take the era and a raw code, and answer false for codes outside 0 to 63, as Xen's

@@ -331,6 +331,7 @@ public abstract class RadixP2m {
    * Xen's {@code p2m_set_entry} (with {@code set_mmio_p2m_entry}'s superpage check for mmio_direct):
    * maps the {@code order.pages()} guest frames from {@code gfn} to the frames from {@code mfn} with
    * type {@code type} and the domain's default access.
+   * Xen 4.22: {@code xen/arch/x86/mm/p2m.c}.
    *
    * <p>Missing tables are allocated; a superpage above the target level is split first. A leaf
    * replacing a table frees the table's subtree. mmio_direct superpages follow {@link
@@ -434,6 +435,8 @@ public abstract class RadixP2m {
   /**
    * Xen's {@code get_entry}: fills {@code out} with the mapping of guest frame {@code gfn}. Allocates
    * nothing.
+   * Xen 4.22: {@code p2m_pt_get_entry} in {@code xen/arch/x86/mm/p2m-pt.c}, {@code
+   * ept_get_entry} in {@code xen/arch/x86/mm/p2m-ept.c}.
    *
    * @param gfn a guest frame, below {@link #GFN_LIMIT}
    * @param out the cursor to fill
@@ -476,6 +479,9 @@ public abstract class RadixP2m {
    * type {@code ot} gets type {@code nt}, its permissions re-derived from the new type and its frame
    * (and so from mmio_ro_ranges as it is now). With {@code ot == nt == MMIO_DIRECT} under the seed's
    * switches this is the seed's revocation of write access after an MSI-X table is registered.
+   * Xen 4.22: {@code p2m_change_entry_type_global} in {@code xen/arch/x86/mm/p2m.c}, then
+   * {@code p2m_pt_change_entry_type_global} ({@code p2m-pt.c}) or {@code
+   * ept_change_entry_type_global} ({@code p2m-ept.c}).
    *
    * <p>The types are checked first, per {@link P2mSwitches#globalRetype()}. Xen today marks entries for
    * lazy recalculation; hvmmu re-derives at once, which ends in the same permissions.
@@ -534,6 +540,7 @@ public abstract class RadixP2m {
   /**
    * Xen's {@code p2m_teardown}: frees every table but the root and empties the root, as when the domain
    * is destroyed (for example by {@code domain_crash}).
+   * Xen 4.22: {@code xen/arch/x86/mm/p2m-basic.c}.
    */
   public final void teardown() {
     if (memory == null) {

@@ -3,6 +3,8 @@ package org.hvmmu.x86;
 /**
  * Static codec of x86-64 page-table entries held as a {@code long}: the frame number in bits 51:12
  * and the flags in bits 11:0 and 63:52, as Xen's {@code l1e_*} macros read and build them.
+ * Xen 4.22: {@code xen/arch/x86/include/asm/page.h} and {@code
+ * xen/arch/x86/include/asm/x86_64/page.h}.
  *
  * <p>No object is made per entry: every method takes and returns primitives, so it is free on the
  * hot path. Flags are in Xen's 24-bit packed form ({@link PteFlags}).

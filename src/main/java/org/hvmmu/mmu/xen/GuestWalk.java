@@ -6,6 +6,7 @@ package org.hvmmu.mmu.xen;
  * (with the accessed and dirty bits it set), the machine frame and address each entry was read from,
  * the L1 entry fabricated for a superpage, the leaf level, and the result in the walk's convention
  * ({@link #pfec()} today, {@link #missingFlags()} in the seed's).
+ * Xen 4.22: {@code xen/arch/x86/include/asm/guest_pt.h}.
  *
  * <pre>{@code
  * GuestWalk gw = new GuestWalk();

@@ -93,6 +93,7 @@ public record GuestWalkSwitches(
    * Xen 4.22's walker: the same as {@link #HARDENED}. The walk has had no defect since Xen 4.9 that
    * the hardened policy would change (the quirks of today's code, such as the A bit of an ignored
    * PSE PDE, are Xen's behaviour and stay switchable on their own).
+   * Xen 4.22: {@code xen/arch/x86/mm/guest_walk.c}.
    */
   public static final GuestWalkSwitches XEN_4_22 = HARDENED;
 

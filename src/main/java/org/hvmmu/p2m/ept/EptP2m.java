@@ -18,6 +18,7 @@ import org.hvmmu.x86.PageOrder;
  * ept_change_entry_type_global}, {@code ept_split_super_page}): leaves are {@link EptEntry} values whose
  * permissions come from {@link EptP2mFlags#typeToFlags} and memory type from {@link
  * EptP2mFlags#entryEmt}.
+ * Xen 4.22: {@code xen/arch/x86/mm/p2m-ept.c}.
  *
  * <p>Unlike the generic format, splitting a superpage re-derives each of the 512 smaller entries from
  * its type and frame, so read-only MMIO frames inside lose W. A leaf is written for a frame that is

@@ -11,6 +11,8 @@ import org.hvmmu.x86.pv.L1eValidator;
 /**
  * Xen's {@code shadow_set_l1e} in the reference-counting shadow modes: installs a shadow L1 entry
  * after {@code get_page_from_l1e} has judged it, and releases what the entry it replaces held.
+ * Xen 4.22: {@code xen/arch/x86/mm/shadow/set.c} (with {@code shadow_get_page_from_l1e});
+ * {@link #shPropagate}: {@code xen/arch/x86/mm/shadow/multi.c}.
  *
  * <p>The validator's verdict (see {@link L1eValidator#getPageFromL1e}) decides:
  *

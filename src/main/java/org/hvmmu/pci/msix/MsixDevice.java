@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
  * MSI-X table and PBA are computed, recorded and put into (or taken out of) {@code mmio_ro_ranges}
  * through an {@link OwnedRanges} registry. Every point where the seed, upstream and hvmmu's
  * hardened model differ is a switch of {@link MsixSwitches}.
+ * Xen 4.22: {@code xen/arch/x86/msi.c} (release is {@code pci_prepare_msix} with {@code off}
+ * true) and {@code xen/arch/x86/physdev.c}.
  *
  * <pre>{@code
  * RangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);

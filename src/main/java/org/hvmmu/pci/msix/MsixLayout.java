@@ -13,6 +13,7 @@ import org.hvmmu.pci.VirtioPciCap;
 
 /**
  * A device's MSI-X capability, where its table and PBA lie, and what is wrong with them.
+ * Xen 4.22: {@code msix_capability_init} in {@code xen/arch/x86/msi.c}.
  *
  * <p>{@link #inspect} reads the BARs with {@link PciMemBar#readPciMemBar} (corrected) as Xen's
  * {@code msix_capability_init} does, adds the offsets, and computes the frames with {@link

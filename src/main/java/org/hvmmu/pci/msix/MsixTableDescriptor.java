@@ -5,6 +5,7 @@ import java.util.Optional;
 /**
  * Layout of the MSI-X capability, its table and its Pending Bit Array, and the frame arithmetic of
  * Xen's {@code msix_capability_init}.
+ * Xen 4.22: {@code xen/arch/x86/msi.c}.
  *
  * <p>The capability (offsets from its header; PCI Local Bus Specification 3.0, §6.8.2):
  *

@@ -27,6 +27,7 @@ import org.hvmmu.xen.HypervisorBugException;
  * The host's frame table: for every machine frame below {@link #frameCount()}, its owner, its
  * general reference count ({@code count_info}), its page type state ({@code type_info}) and, when the
  * frame holds guest data the model reads (page tables), its 512 entries.
+ * Xen 4.22: {@code xen/arch/x86/mm.c}.
  *
  * <p>Frames at or above {@link #frameCount()} have no frame-table entry: Xen's {@code mfn_valid} is
  * false for them, and the PV code treats them as MMIO without reference counting. MMIO frames inside

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
  * the linear page-table rule, {@code alloc_lN_table} / {@code free_lN_table} (today {@code
  * promote_lN_table} / {@code demote_lN_table}) and {@code mod_lN_entry}, as {@link PvMmu} calls
  * them from the frame table's type changes, from {@code mmu_update} and from {@code new_guest_cr3}.
+ * Xen 4.22: {@code xen/arch/x86/mm.c}; {@code init_xen_pae_l2_slots} in {@code
+ * xen/arch/x86/pv/mm.c}.
  *
  * <p>A present entry of a live L{n} table holds a general and an L{n-1} type reference on the frame
  * it names; a linear entry (same level) holds a general and an L{n} type reference, and a self-map

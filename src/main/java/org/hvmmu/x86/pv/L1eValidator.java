@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Xen's {@code get_page_from_l1e} and {@code put_page_from_l1e}: the check every L1 entry a PV guest
  * installs goes through, and its undo.
+ * Xen 4.22: {@code xen/arch/x86/mm.c}; {@code adjust_guest_l1e} in {@code xen/arch/x86/pv/mm.h}.
  *
  * <p>{@link #getPageFromL1e} returns an {@code int}: a negated {@link Errno} value means reject (the
  * seed's 0), anything else is the flip mask the caller XORs into the entry before installing it

@@ -5,6 +5,7 @@ package org.hvmmu.x86.pv;
  * count_info} (general reference count and flags) and {@code type_info} (page type, its use count and
  * flags), as x86-64 Xen 4.0/4.1 defines them in {@code asm-x86/mm.h} ({@code PG_shift(idx)} is bit
  * {@code 64 - idx}).
+ * Xen 4.22: {@code xen/arch/x86/include/asm/mm.h}.
  *
  * <pre>
  *  type_info:   63..61  60      59         58          57       56      55..0

@@ -4,6 +4,7 @@ package org.hvmmu.x86.pv;
  * The mutually exclusive PV page types, with Xen's codes (the value of type_info bits 63:61, {@code
  * PGT_*} in {@code asm-x86/mm.h}). A frame's type decides what may map it: a frame in use as a page
  * table (L1 to L4) or a descriptor table cannot also be mapped writable, and the reverse.
+ * Xen 4.22: {@code xen/arch/x86/include/asm/mm.h}.
  */
 public enum PageType {
   /** No special use ({@code PGT_none}). */

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * tables, and the hypercalls through which a PV guest changes its page tables: 4-level tables of a
  * 64-bit guest, PAE tables (L3, L2, L1) of a 32-bit guest on 64-bit Xen ({@link GuestType#PV32},
  * "compat"), whose vCPUs run on an L4 of Xen's ({@link #createVcpu(Domain, int, long)}).
+ * Xen 4.22: {@code xen/arch/x86/mm.c}; {@code ptwr_emulated_update} in {@code
+ * xen/arch/x86/pv/ro-page-fault.c}, {@code map_guest_l1e} in {@code xen/arch/x86/pv/mm.c}.
  *
  * <ul>
  *   <li>{@link #pinTable} ({@code MMUEXT_PIN_L1_TABLE} to {@code MMUEXT_PIN_L4_TABLE}) and {@link
@@ -530,6 +532,7 @@ public final class PvMmu {
    * (R/W cleared on read-only MMIO) and then adjusted for a 64-bit guest. On a reject, the references
    * taken for the earlier entries are dropped again and the error returned; as in Xen, those earlier
    * entries keep their in-place changes.
+   * Xen 4.22: {@code promote_l1_table} in {@code xen/arch/x86/mm.c}.
    *
    * @param mfn a frame whose type was just set to L1 and is not yet validated
    * @return 0 or the reject's negated errno
@@ -843,6 +846,7 @@ public final class PvMmu {
   /**
    * Xen's {@code ptwr_emulated_update}: {@code d} stored {@code bytes} bytes of {@code val} at byte
    * {@code offset} of its L1 table {@code mfn}, which it maps read-only, and Xen emulates the store.
+   * Xen 4.22: {@code xen/arch/x86/pv/ro-page-fault.c}.
    *
    * <p>The store must be naturally aligned and 1, 2, 4 or 8 bytes; a partial store is merged into the
    * full 8-byte entry (and so is {@code old} for a compare-and-exchange). The new entry is validated:
