@@ -2,6 +2,7 @@ package org.hvmmu.rangeset;
 
 import org.hvmmu.xen.Errno;
 
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.hvmmu.internal.IntervalBTree;
 
@@ -570,6 +571,11 @@ public final class IntervalTreeRangeSet implements RangeSet {
           throw new AssertionError("ranges overlap or touch at 0x" + Long.toHexString(a.start(p)));
         }
         prevEnd = a.end(p);
+      }
+      long[] copy = small;
+      long[] expected = smallCopy(a);
+      if (copy == null ? expected != null : !Arrays.equals(copy, expected)) {
+        throw new AssertionError("the small copy does not hold the tree's ranges");
       }
       return true;
     } finally {
