@@ -48,7 +48,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @State(Scope.Group)
 public class RangeSetContendedBenchmark {
   /** Number of ranges in the set. */
-  @Param({"1024", "65536"})
+  @Param({"16", "1024", "65536"})
   int n;
 
   /**

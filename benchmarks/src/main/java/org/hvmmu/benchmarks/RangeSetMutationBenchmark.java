@@ -43,7 +43,7 @@ import org.roaringbitmap.RoaringBitmap;
 @State(Scope.Benchmark)
 public class RangeSetMutationBenchmark {
   /** Number of ranges in the set. */
-  @Param({"1024", "65536"})
+  @Param({"16", "1024", "65536"})
   int n;
 
   long[] freshStarts;

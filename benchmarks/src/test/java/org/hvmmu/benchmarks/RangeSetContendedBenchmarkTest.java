@@ -20,7 +20,7 @@ class RangeSetContendedBenchmarkTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1024, 65536})
+  @ValueSource(ints = {16, 1024, 65536})
   void shouldAnswerEachQueryInOrderBetweenWrites(int n) {
     RangeWorkload w = RangeWorkload.of(n);
     RangeSetContendedBenchmark b = benchmark(n);

@@ -17,7 +17,7 @@ class RangeSetMutationBenchmarkTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1024, 65536})
+  @ValueSource(ints = {16, 1024, 65536})
   void shouldAddEachFreshRangeAsANewRange(int n) {
     RangeWorkload w = RangeWorkload.of(n);
     RangeSetMutationBenchmark b = benchmark(n);
@@ -34,7 +34,7 @@ class RangeSetMutationBenchmarkTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1024, 65536})
+  @ValueSource(ints = {16, 1024, 65536})
   void shouldLeaveEveryStructureAsItWas(int n) {
     RangeWorkload w = RangeWorkload.of(n);
     RangeSetMutationBenchmark b = benchmark(n);
