@@ -140,15 +140,10 @@ public final class IntervalTreeRangeSet implements RangeSet {
     long k = key ^ Long.MIN_VALUE;
     int i = 1;
     while (i < half) {
-      i = 2 * i + le(a[i], k); // arithmetic, not a branch: half the queries go each way
+      i = 2 * i + (a[i] <= k ? 1 : 0); // C2 makes this a conditional set, not a branch
     }
     int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
-    return (le(bound ^ Long.MIN_VALUE, a[half + slot]) & (-slot >>> 31)) != 0;
-  }
-
-  /** 1 if {@code x <= y} (signed), else 0, without a branch (Hacker's Delight 2-12). */
-  private static int le(long x, long y) {
-    return (int) (((x | ~y) & ((x ^ y) | ~(y - x))) >>> 63);
+    return slot != 0 & a[half + slot] >= (bound ^ Long.MIN_VALUE);
   }
 
   /**
