@@ -140,7 +140,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
     long k = key ^ Long.MIN_VALUE;
     int i = 1;
     while (i < half) {
-      i = 2 * i + (a[i] <= k ? 1 : 0); // C2 makes this a conditional set, not a branch
+      i = 2 * i + (a[i] <= k ? 1 : 0);
     }
     int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
     return slot != 0 & a[half + slot] >= (bound ^ Long.MIN_VALUE);
