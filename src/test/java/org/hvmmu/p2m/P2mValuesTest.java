@@ -1,0 +1,84 @@
+package org.hvmmu.p2m;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Set;
+import java.util.function.IntPredicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Xen's p2m type classes by code, from {@code asm-x86/p2m.h} at RELEASE-4.1.0 (the seed's
+ * numbering: invalid 0, ram_rw 1, logdirty 2, ro 3, mmio_dm 4, mmio_direct 5, pod 6, grant_map_rw
+ * 7, grant_map_ro 8, paging_out 9, paged 10, paging_in 11, paging_in_start 12, shared 13) and at
+ * RELEASE-4.22.0 (ram_rw 0, invalid 1, logdirty 2, ro 3, mmio_dm 4, mmio_direct 5, pod 6,
+ * grant_map_rw 7, grant_map_ro 8, paging_out 9, paged 10, paging_in 11, shared 12, broken 13,
+ * map_foreign 14, ioreq_server 15), and the small value types.
+ */
+class P2mValuesTest {
+  private static void assertClass(Set<Integer> members, IntPredicate is) {
+    for (int code = -1; code <= 70; code++) {
+      assertEquals(members.contains(code), is.test(code), "code " + code);
+    }
+  }
+
+  @Test
+  void ramTypesByEra() {
+    // P2M_RAM_TYPES: ram_rw, logdirty, ro, the paging types, shared (and today ioreq_server).
+    assertClass(Set.of(1, 2, 3, 9, 10, 11, 12, 13), c -> P2mTypes.isRam(P2mEra.SEED_2010, c));
+    assertClass(Set.of(0, 2, 3, 9, 10, 11, 12, 15), c -> P2mTypes.isRam(P2mEra.TODAY, c));
+  }
+
+  @Test
+  void mmioAndGrantTypesByEra() {
+    // P2M_MMIO_TYPES: mmio_dm and mmio_direct, 4 and 5 in both eras; grants 7 and 8.
+    assertClass(Set.of(4, 5), c -> P2mTypes.isMmio(P2mEra.SEED_2010, c));
+    assertClass(Set.of(4, 5), c -> P2mTypes.isMmio(P2mEra.TODAY, c));
+    assertClass(Set.of(7, 8), c -> P2mTypes.isGrant(P2mEra.SEED_2010, c));
+    assertClass(Set.of(7, 8), c -> P2mTypes.isGrant(P2mEra.TODAY, c));
+  }
+
+  @Test
+  void accessCodesRunFrom0To10() {
+    assertEquals(P2mAccess.N, P2mAccess.fromCode(0));
+    assertEquals(P2mAccess.R_PW, P2mAccess.fromCode(10));
+    assertThrows(IllegalArgumentException.class, () -> P2mAccess.fromCode(-1));
+    assertThrows(IllegalArgumentException.class, () -> P2mAccess.fromCode(11));
+  }
+
+  @Test
+  void mfnValidIsBelowMaxPage() {
+    P2mDomainConfig c = new P2mDomainConfig(0x100, false, false, false, P2mAccess.RWX);
+    assertTrue(c.mfnValid(0));
+    assertTrue(c.mfnValid(0xff));
+    assertFalse(c.mfnValid(0x100));
+    assertFalse(c.mfnValid(-1));
+    assertFalse(new P2mDomainConfig(0, false, false, false, P2mAccess.RWX).mfnValid(0));
+    assertThrows(IllegalArgumentException.class,
+        () -> new P2mDomainConfig(-1, false, false, false, P2mAccess.RWX));
+  }
+
+  @Test
+  void switchesAreCopiedWithOneValueChanged() {
+    P2mSwitches s = P2mSwitches.XEN_4_22;
+    assertEquals(P2mEra.SEED_2010, s.withEra(P2mEra.SEED_2010).era());
+    assertEquals(!s.roMmioForcesUc(), s.withRoMmioForcesUc(!s.roMmioForcesUc()).roMmioForcesUc());
+    for (P2mSwitches.SuperpageRoMmio v : P2mSwitches.SuperpageRoMmio.values()) {
+      assertEquals(v, s.withSuperpageRoMmio(v).superpageRoMmio());
+    }
+    for (P2mSwitches.GlobalRetype v : P2mSwitches.GlobalRetype.values()) {
+      assertEquals(v, s.withGlobalRetype(v).globalRetype());
+    }
+    assertEquals(!s.eptAccessedDirty(),
+        s.withEptAccessedDirty(!s.eptAccessedDirty()).eptAccessedDirty());
+    assertEquals(!s.eptAccessRestriction(),
+        s.withEptAccessRestriction(!s.eptAccessRestriction()).eptAccessRestriction());
+    assertEquals(!s.eptSplitRoMmioSuperpages(),
+        s.withEptSplitRoMmioSuperpages(!s.eptSplitRoMmioSuperpages()).eptSplitRoMmioSuperpages());
+    assertEquals(!s.shadowDropsRwResult(),
+        s.withShadowDropsRwResult(!s.shadowDropsRwResult()).shadowDropsRwResult());
+    assertEquals(s, s.withEra(P2mEra.SEED_2010).withEra(s.era()));
+  }
+}
