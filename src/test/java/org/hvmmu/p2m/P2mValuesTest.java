@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Set;
 import java.util.function.IntPredicate;
+import org.hvmmu.p2m.ept.EptP2m;
+import org.hvmmu.rangeset.IntervalTreeRangeSet;
+import org.hvmmu.rangeset.RangeSet;
+import org.hvmmu.x86.CpuFeatures;
+import org.hvmmu.x86.PageOrder;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -80,5 +86,29 @@ class P2mValuesTest {
     assertEquals(!s.shadowDropsRwResult(),
         s.withShadowDropsRwResult(!s.shadowDropsRwResult()).shadowDropsRwResult());
     assertEquals(s, s.withEra(P2mEra.SEED_2010).withEra(s.era()));
+  }
+
+  @Test
+  void onlyRamRwAndWritableMmioEntriesAreWritable() {
+    // EPT: W is bit 1; x86: R/W is bit 1. ram_rw is writable, ram_ro never, mmio_direct unless
+    // its frame is in mmio_ro_ranges.
+    RangeSet ro = new IntervalTreeRangeSet("mmio_ro_ranges", 0);
+    ro.addSingleton(0x3fee01);
+    P2mEntry e = new P2mEntry();
+    for (RadixP2m p : List.of(
+        new PtP2m(P2mSwitches.HARDENED, P2mDomainConfig.DEFAULT, ro, 16),
+        new EptP2m(P2mSwitches.HARDENED, CpuFeatures.ALL, P2mDomainConfig.DEFAULT, ro, 16))) {
+      assertEquals(0, p.setEntry(0x10, 0x20, PageOrder.ORDER_4K, P2mType.RAM_RW));
+      assertEquals(0, p.setEntry(0x11, 0x21, PageOrder.ORDER_4K, P2mType.RAM_RO));
+      assertEquals(0, p.setEntry(0x12, 0x3fee00, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT));
+      assertEquals(0, p.setEntry(0x13, 0x3fee01, PageOrder.ORDER_4K, P2mType.MMIO_DIRECT));
+      String what = p.getClass().getSimpleName();
+      assertTrue(p.getEntry(0x10, e) && p.isWritable(e.entry()), what);
+      assertEquals(2, e.entry() & 2, what);
+      assertTrue(p.getEntry(0x11, e) && !p.isWritable(e.entry()), what);
+      assertTrue(p.getEntry(0x12, e) && p.isWritable(e.entry()), what);
+      assertTrue(p.getEntry(0x13, e) && !p.isWritable(e.entry()), what);
+      assertEquals(0, e.entry() & 2, what);
+    }
   }
 }
