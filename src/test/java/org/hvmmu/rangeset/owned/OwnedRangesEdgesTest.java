@@ -87,4 +87,34 @@ class OwnedRangesEdgesTest {
     assertFalse(r.target().overlapsRange(10, 20));
     assertTrue(r.target().containsRange(0, 9));
   }
+
+  @Test
+  void violationsNameWhatTheTargetLostAndGainedBehindTheRegistrysBack() {
+    OwnedRanges r = owned();
+    int a = r.newRegistrant("a");
+    int b = r.newRegistrant("b");
+    // Registered: [0x10, 0x30] (two overlapping), [0x40, 0x50] (adjacent across registrants),
+    // and ten single frames 0x100, 0x110, ..., 0x190: twelve ranges in the union.
+    assertEquals(0, r.add(a, 0x10, 0x20));
+    assertEquals(0, r.add(a, 0x15, 0x30));
+    assertEquals(0, r.add(a, 0x40, 0x40));
+    assertEquals(0, r.add(b, 0x41, 0x50));
+    for (long x = 0x100; x <= 0x190; x += 0x10) {
+      assertEquals(0, r.add(b, x, x));
+    }
+    assertEquals(List.of(), r.violations());
+    assertEquals(12, r.target().rangeCount());
+    // Behind its back: frames 0x25-0x26 and 0x190 leave the target, 0x60-0x61 and 0x200 join.
+    assertEquals(0, r.target().removeRange(0x25, 0x26));
+    assertEquals(0, r.target().removeRange(0x190, 0x190));
+    assertEquals(0, r.target().addRange(0x60, 0x61));
+    assertEquals(0, r.target().addRange(0x200, 0x200));
+    assertEquals(
+        List.of(
+            "frames 25-26 are registered but not in \"r/o\"",
+            "frames 190 are registered but not in \"r/o\"",
+            "frames 60-61 are in \"r/o\" but registered by no one",
+            "frames 200 are in \"r/o\" but registered by no one"),
+        r.violations());
+  }
 }
