@@ -2,12 +2,14 @@ package org.hvmmu.p2m;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Set;
 import java.util.function.IntPredicate;
+import org.hvmmu.p2m.ept.EptEntry;
 import org.hvmmu.p2m.ept.EptP2m;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.rangeset.RangeSet;
@@ -110,5 +112,23 @@ class P2mValuesTest {
       assertTrue(p.getEntry(0x13, e) && !p.isWritable(e.entry()), what);
       assertEquals(0, e.entry() & 2, what);
     }
+  }
+
+  @Test
+  void eptFieldsAndTexts() {
+    // Intel SDM: EPT memory type in bits 5:3 (WB 6 gives 0x30, UC 0), entries printed as 16
+    // hex digits.
+    assertEquals(6, EptEntry.emt(0xB800_0000_0567_8337L));
+    assertEquals(0, EptEntry.emt(0xB850_0003_FEE0_0307L));
+    assertEquals(7, EptEntry.emt(0x38));
+    assertEquals("0000000000000005", EptEntry.toHex(5));
+    assertEquals("b8500003fee00307", EptEntry.toHex(0xB850_0003_FEE0_0307L));
+    RangeSet ro = new IntervalTreeRangeSet("mmio_ro_ranges", 0);
+    EptP2m ept = new EptP2m(P2mSwitches.HARDENED, CpuFeatures.ALL, P2mDomainConfig.DEFAULT, ro, 8);
+    assertSame(CpuFeatures.ALL, ept.cpu());
+    P2mEntry e = new P2mEntry();
+    assertEquals(0, ept.setEntry(0x1234, 0x5678, PageOrder.ORDER_4K, P2mType.RAM_RW));
+    assertTrue(ept.getEntry(0x1234, e));
+    assertEquals("P2mEntry[entry=0xb800000005678337, mfn=0x5678, type=0, order=0]", e.toString());
   }
 }
