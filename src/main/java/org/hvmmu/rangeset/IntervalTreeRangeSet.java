@@ -62,10 +62,10 @@ public final class IntervalTreeRangeSet implements RangeSet {
 
   /**
    * While the set holds at most {@link #SMALL} ranges, an immutable copy that queries read instead
-   * of the tree: {@code 2^d} starts then {@code 2^d} ends ({@code 2^d > n}), with the sign bit
-   * flipped (so a signed compare orders them unsigned), slots 1 to {@code 2^d - 1} in Eytzinger
-   * order (slot {@code k}'s children are {@code 2k} and {@code 2k + 1}), padded past the {@code n}
-   * ranges; slot 0 of the starts holds {@code n}, slot 0 of the ends is unused. Null for a larger set. Written
+   * of the tree: {@code n + 1} starts then {@code n + 1} ends, with the sign bit flipped (so a
+   * signed compare orders them unsigned), slots 1 to {@code n} in Eytzinger order (slot {@code
+   * k}'s children are {@code 2k} and {@code 2k + 1}); slot 0 of the starts holds {@code n}, slot 0
+   * of the ends is unused. Null for a larger set. Written
    * under {@link #lock} after {@link #current}, so a query that reads it after a modification
    * returned sees that modification.
    */
@@ -146,29 +146,23 @@ public final class IntervalTreeRangeSet implements RangeSet {
     return slot != 0 & a[half + slot] >= (bound ^ Long.MIN_VALUE);
   }
 
-  /**
-   * The Eytzinger copy of {@code n} sorted ranges (see {@link #small}), padded to a complete tree of
-   * {@code 2^d - 1} slots so that every descent takes exactly {@code d} steps (a loop the branch
-   * predictor learns): the padding slots hold the start {@code ~0} and the last range's end, so a
-   * query for {@code ~0} that ends on one answers as the last range would.
-   */
+  /** The Eytzinger copy of {@code n} sorted ranges (see {@link #small}). */
   private static long[] eytzinger(long[] starts, long[] ends, int n) {
-    int half = n == 0 ? 1 : Integer.highestOneBit(n) << 1; // 2^d >= n + 1
-    int m = half - 1;
+    int half = n + 1;
     long[] a = new long[2 * half];
+    a[0] = n;
     int k = 1;
-    if (m > 0) {
-      while (2 * k <= m) {
+    if (n > 0) {
+      while (2 * k <= n) {
         k = 2 * k; // the leftmost slot: the smallest start
       }
     }
-    a[0] = n;
-    for (int i = 0; i < m; i++) {
-      a[k] = (i < n ? starts[i] : -1L) ^ Long.MIN_VALUE;
-      a[half + k] = ends[Math.min(i, n - 1)] ^ Long.MIN_VALUE;
-      if (2 * k + 1 <= m) {
+    for (int i = 0; i < n; i++) {
+      a[k] = starts[i] ^ Long.MIN_VALUE;
+      a[half + k] = ends[i] ^ Long.MIN_VALUE;
+      if (2 * k + 1 <= n) {
         k = 2 * k + 1; // in order: the leftmost slot of the right subtree
-        while (2 * k <= m) {
+        while (2 * k <= n) {
           k = 2 * k;
         }
       } else {
