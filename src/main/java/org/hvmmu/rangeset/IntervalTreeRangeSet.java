@@ -62,10 +62,9 @@ public final class IntervalTreeRangeSet implements RangeSet {
 
   /**
    * While the set holds at most {@link #SMALL} ranges, an immutable copy that queries read instead
-   * of the tree: {@code n + 1} starts then {@code n + 1} ends, with the sign bit flipped (so a
-   * signed compare orders them unsigned), slots 1 to {@code n} in Eytzinger order (slot {@code
-   * k}'s children are {@code 2k} and {@code 2k + 1}); slot 0 of the starts holds {@code n}, slot 0
-   * of the ends is unused. Null for a larger set. Written
+   * of the tree: {@code n + 1} starts then {@code n + 1} ends, slots 1 to {@code n} in Eytzinger
+   * order (slot {@code k}'s children are {@code 2k} and {@code 2k + 1}); slot 0 of the starts holds
+   * {@code n}, or {@code ~n} when a range reaches 2^62; slot 0 of the ends is unused. Null for a larger set. Written
    * under {@link #lock} after {@link #current}, so a query that reads it after a modification
    * returned sees that modification.
    */
@@ -137,20 +136,28 @@ public final class IntervalTreeRangeSet implements RangeSet {
    */
   private static boolean smallQuery(long[] a, long key, long bound) {
     int half = a.length >>> 1;
-    long k = key ^ Long.MIN_VALUE;
     int i = 1;
-    while (i < half) {
-      i = 2 * i + (a[i] <= k ? 1 : 0);
+    if (((key | bound) >>> 62 | a[0] >>> 63) == 0) {
+      // Every start of the copy (a[0] >= 0) and the key lie below 2^62: a difference of two of
+      // them cannot overflow, so its sign is the compare.
+      while (i < half) {
+        i = 2 * i + (int) ((a[i] - key - 1) >>> 63);
+      }
+    } else {
+      while (i < half) {
+        i = 2 * i + (Long.compareUnsigned(a[i], key) <= 0 ? 1 : 0);
+      }
     }
     int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
-    return slot != 0 & a[half + slot] >= (bound ^ Long.MIN_VALUE);
+    return slot != 0 & Long.compareUnsigned(a[half + slot], bound) >= 0;
   }
 
   /** The Eytzinger copy of {@code n} sorted ranges (see {@link #small}). */
   private static long[] eytzinger(long[] starts, long[] ends, int n) {
     int half = n + 1;
     long[] a = new long[2 * half];
-    a[0] = n;
+    // The count, or its complement when a range reaches 2^62 (queries then compare unsigned).
+    a[0] = n == 0 || ends[n - 1] >>> 62 == 0 ? n : ~n;
     int k = 1;
     if (n > 0) {
       while (2 * k <= n) {
@@ -158,8 +165,8 @@ public final class IntervalTreeRangeSet implements RangeSet {
       }
     }
     for (int i = 0; i < n; i++) {
-      a[k] = starts[i] ^ Long.MIN_VALUE;
-      a[half + k] = ends[i] ^ Long.MIN_VALUE;
+      a[k] = starts[i];
+      a[half + k] = ends[i];
       if (2 * k + 1 <= n) {
         k = 2 * k + 1; // in order: the leftmost slot of the right subtree
         while (2 * k <= n) {
@@ -197,7 +204,8 @@ public final class IntervalTreeRangeSet implements RangeSet {
   public long rangeCount() {
     long[] a = small;
     if (a != null) {
-      return a[0]; // slot 0 of the starts holds the count
+      long c = a[0]; // slot 0 of the starts holds the count, complemented past 2^62
+      return c >= 0 ? c : ~c;
     }
     for (; ; ) {
       IntervalBTree t = current;
