@@ -166,10 +166,9 @@ final class Msixtbl {
         // becomes host_masked | guest_masked (writel(flag)); the host masks nothing here.
         boolean mask = (control & 1) != 0;
         set(guestMasked, entry, mask);
-        if (registers != null && Long.compareUnsigned(vc - registers.tableAddress(),
-            (long) ENTRY * registers.entries()) < 0) {
-          device.masking().setMaskBit(s, registers,
-              (int) ((vc - registers.tableAddress()) / ENTRY), false, mask);
+        int e = registerEntry(vc);
+        if (e >= 0) {
+          device.masking().setMaskBit(s, registers, e, false, mask);
         } else {
           machine.write(vc, 4, mask ? 1 : 0);
         }
@@ -236,12 +235,17 @@ final class Msixtbl {
    * register block (issue 12 §3), or a plain machine write where there is none.
    */
   private void controlWrite(PhysicalMemory machine, long pa, long value) {
-    long t = registers == null ? -1 : pa - registers.tableAddress();
-    if (registers != null && (t & 15) == VECTOR_CONTROL
-        && Long.compareUnsigned(t, (long) ENTRY * registers.entries()) < 0) {
-      registers.writeVectorControlPermitted((int) (t / ENTRY), (int) value);
+    int e = registerEntry(pa);
+    if (e >= 0 && ((pa - registers.tableAddress()) & (ENTRY - 1)) == VECTOR_CONTROL) {
+      registers.writeVectorControlPermitted(e, (int) value);
     } else {
       machine.write(pa, 4, value);
     }
+  }
+
+  /** The entry of the device's register block that machine address {@code pa} falls in, or -1. */
+  private int registerEntry(long pa) {
+    long t = registers == null ? -1 : pa - registers.tableAddress();
+    return t >= 0 && t < (long) ENTRY * registers.entries() ? (int) (t / ENTRY) : -1;
   }
 }

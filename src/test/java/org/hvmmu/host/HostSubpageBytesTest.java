@@ -13,7 +13,6 @@ import org.hvmmu.host.access.AccessReason;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
-import org.hvmmu.mmu.memory.MmioHandler;
 import org.hvmmu.x86.Pte;
 import org.hvmmu.x86.pv.PvMmuAbi;
 import org.hvmmu.xen.Errno;
@@ -37,31 +36,9 @@ class HostSubpageBytesTest {
   private static final int URW = PAGE_PRESENT | PAGE_RW | PAGE_USER;
   private static final long PF_PWU = Fault.of(FaultKind.PAGE_FAULT, 7);
 
-  /** The device's registers: a page of bytes, every write counted. */
-  static final class Page implements MmioHandler {
-    final byte[] bytes = new byte[4096];
-    int writes;
-
-    @Override
-    public long read(long pa, int size) {
-      long v = 0;
-      for (int i = size - 1; i >= 0; i--) {
-        v = v << 8 | (bytes[(int) (pa & 0xFFF) + i] & 0xFF);
-      }
-      return v;
-    }
-
-    @Override
-    public void write(long pa, int size, long value) {
-      writes++;
-      for (int i = 0; i < size; i++) {
-        bytes[(int) (pa & 0xFFF) + i] = (byte) (value >>> (8 * i));
-      }
-    }
-  }
-
-  static Page device(Host host, long mfn) {
-    Page p = new Page();
+  /** A page of device registers at {@code mfn} (HostMsixtblTest's, every write counted). */
+  static HostMsixtblTest.Page device(Host host, long mfn) {
+    HostMsixtblTest.Page p = new HostMsixtblTest.Page();
     host.machine().remove(mfn, mfn);
     host.machine().addMmio(mfn, mfn, p);
     return p;
@@ -100,7 +77,7 @@ class HostSubpageBytesTest {
   @Test
   void twoRegistrantsOfOnePageShouldEachKeepTheirBytes() {
     Host host = new Host(0x1000, Policy.HARDENED);
-    Page page = device(host, FRAME);
+    HostMsixtblTest.Page page = device(host, FRAME);
     // "a" protects 0x40-0x4b (12 bytes, not a multiple of 8), "b" 0x100-0x1ff.
     assertEquals(0, host.protectBytes("a", BASE + 0x40, 12));
     assertEquals(0, host.protectBytes("b", BASE + 0x100, 0x100));
@@ -133,7 +110,7 @@ class HostSubpageBytesTest {
   @Test
   void theHardwareDomainsStoreToAProtectedByteShouldBeIgnored() {
     Host host = new Host(0x1000, Policy.HARDENED);
-    Page page = device(host, FRAME);
+    HostMsixtblTest.Page page = device(host, FRAME);
     assertEquals(0, host.protectBytes("a", BASE + 0x41, 1));
     GuestVcpu v = pv(host, true, FRAME);
     assertEquals(0, v.write(VA + 0x40, 2, 0xffff, Access.USER));
@@ -147,7 +124,7 @@ class HostSubpageBytesTest {
   @Test
   void aWholeFrameRegistrationShouldOverrideTheBytes() {
     Host host = new Host(0x1000, Policy.HARDENED);
-    Page page = device(host, FRAME);
+    HostMsixtblTest.Page page = device(host, FRAME);
     assertEquals(0, host.protectBytes("a", BASE + 0x800, 8));
     assertEquals(0, host.protect("hpet", FRAME, FRAME));
     assertArrayEquals(new long[] {BASE, BASE + 0xfff}, host.protectedBytes(FRAME).get(0));
@@ -164,7 +141,7 @@ class HostSubpageBytesTest {
   @EnumSource(value = PagingMode.class, names = {"HVM_EPT", "HVM_NPT"})
   void anHvmStoreShouldBeCheckedByEveryByte(PagingMode mode) {
     Host host = new Host(0x1000, Policy.HARDENED);
-    Page page = device(host, FRAME);
+    HostMsixtblTest.Page page = device(host, FRAME);
     assertEquals(0, host.protectBytes("a", BASE + 0x44, 4));
     GuestVcpu v = hvm(host, mode, FRAME);
     long la = 0x40_0000L;
@@ -179,7 +156,7 @@ class HostSubpageBytesTest {
   @Test
   void xen422ShouldHaveNoOwnedBytesAndItsSlotCheckOnlyTheStart() {
     Host host = new Host(0x1000, Policy.XEN_4_22);
-    Page page = device(host, FRAME);
+    HostMsixtblTest.Page page = device(host, FRAME);
     assertEquals(-Errno.EOPNOTSUPP, host.protectBytes("a", BASE + 0x40, 8));
     assertEquals(-Errno.EOPNOTSUPP, host.unprotectBytes("a", BASE + 0x40, 8));
     assertFalse(host.mmioRoRanges().containsSingleton(FRAME), "nothing changed");

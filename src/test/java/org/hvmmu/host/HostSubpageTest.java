@@ -1,8 +1,5 @@
 package org.hvmmu.host;
 
-import static org.hvmmu.x86.PteFlags.PAGE_PRESENT;
-import static org.hvmmu.x86.PteFlags.PAGE_RW;
-import static org.hvmmu.x86.PteFlags.PAGE_USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,9 +9,6 @@ import org.hvmmu.host.access.RoMmioSwitches;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
-import org.hvmmu.mmu.memory.MmioHandler;
-import org.hvmmu.x86.Pte;
-import org.hvmmu.x86.pv.PvMmuAbi;
 import org.hvmmu.xen.Errno;
 import org.junit.jupiter.api.Test;
 
@@ -30,51 +24,15 @@ import org.junit.jupiter.api.Test;
 class HostSubpageTest {
   private static final long FRAME = 0xfed00;
   private static final long VA = 0x5000;
-  private static final int URW = PAGE_PRESENT | PAGE_RW | PAGE_USER;
 
-  /** The device's registers: a page of bytes, every write counted. */
-  private static final class Page implements MmioHandler {
-    final byte[] bytes = new byte[4096];
-    int writes;
-
-    @Override
-    public long read(long pa, int size) {
-      long v = 0;
-      for (int i = size - 1; i >= 0; i--) {
-        v = v << 8 | (bytes[(int) (pa & 0xFFF) + i] & 0xFF);
-      }
-      return v;
-    }
-
-    @Override
-    public void write(long pa, int size, long value) {
-      writes++;
-      for (int i = 0; i < size; i++) {
-        bytes[(int) (pa & 0xFFF) + i] = (byte) (value >>> (8 * i));
-      }
-    }
-  }
-
-  private static Page device(Host host) {
-    Page p = new Page();
-    host.machine().remove(FRAME, FRAME);
-    host.machine().addMmio(FRAME, FRAME, p);
-    return p;
+  /** The device's registers at FRAME: a page of bytes, every write counted. */
+  private static HostMsixtblTest.Page device(Host host) {
+    return HostSubpageBytesTest.device(host, FRAME);
   }
 
   /** A PV domain whose linear 0x5000 maps the frame (read-only: it is in mmio_ro_ranges). */
   private static GuestVcpu pv(Host host, boolean hardwareDomain) {
-    GuestDomain d = host.createDomain(hardwareDomain ? 0 : 1, PagingMode.PV, hardwareDomain);
-    assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
-    assertEquals(0, host.grantIomem(d, FRAME, FRAME));
-    host.writeGuestEntry(d, 0x100, 0, Pte.fromMfn(0x101, URW));
-    host.writeGuestEntry(d, 0x101, 0, Pte.fromMfn(0x102, URW));
-    host.writeGuestEntry(d, 0x102, 0, Pte.fromMfn(0x103, URW));
-    GuestVcpu v = host.createVcpu(d);
-    assertEquals(0, host.newBaseptr(v, 0x100));
-    assertEquals(0, host.updateVaMapping(v, VA, Pte.fromMfn(FRAME, URW),
-        PvMmuAbi.UVMF_INVLPG | PvMmuAbi.UVMF_LOCAL, 0));
-    return v;
+    return HostSubpageBytesTest.pv(host, hardwareDomain, FRAME);
   }
 
   private static Host host(RoMmioSwitches s) {
@@ -100,7 +58,7 @@ class HostSubpageTest {
   void s1S2S3TheHardwareDomainsStoresShouldReachOnlyTheWritableSlots() {
     Host host = host(RoMmioSwitches.XEN_4_22);
     GuestVcpu v = pv(host, true);
-    Page page = device(host);
+    HostMsixtblTest.Page page = device(host);
     assertEquals(0, v.write(VA + 0x44, 4, 0xdead, Access.USER)); // S1
     assertEquals(AccessReason.SUBPAGE_IGNORED, v.lastAccessReason());
     assertEquals(0, page.writes);
@@ -120,14 +78,14 @@ class HostSubpageTest {
   void xen420ShouldWriteAtThePagesStartAndTheSeedNotAtAll() {
     Host host = host(RoMmioSwitches.XEN_4_22.withSubpage(true, false));
     GuestVcpu v = pv(host, true);
-    Page page = device(host);
+    HostMsixtblTest.Page page = device(host);
     assertEquals(0, v.write(VA + 0x80, 4, 0x1234_5678L, Access.USER));
     assertEquals(AccessReason.SUBPAGE_WRITTEN_AT_PAGE_START, v.lastAccessReason());
     assertEquals(0x1234_5678L, page.read(FRAME << 12, 4), "38d0780979's bug: offset 0");
     assertEquals(0, page.read(FRAME << 12 | 0x80, 4));
     Host seed = host(RoMmioSwitches.XEN_4_22.withSubpage(false, false));
     GuestVcpu w = pv(seed, true);
-    Page untouched = device(seed);
+    HostMsixtblTest.Page untouched = device(seed);
     assertEquals(0, w.write(VA + 0x80, 4, 1, Access.USER));
     assertEquals(AccessReason.MMIO_RO_DROPPED, w.lastAccessReason());
     assertEquals(0, untouched.writes);
@@ -146,7 +104,7 @@ class HostSubpageTest {
     host.writeGuestPhysical(d, 0x10_3000L, 8, (FRAME << 12) | 0x63);
     GuestVcpu v = host.createVcpu(d);
     assertEquals(0, v.cpu().loadState(0x8005_0033L, pml4, 0x20, 0xD00));
-    Page page = device(host);
+    HostMsixtblTest.Page page = device(host);
     long la = 0x40_0000L;
     assertEquals(0, v.write(la + 0x80, 4, 0xabcd, Access.READ));
     assertEquals(AccessReason.SUBPAGE_WRITTEN, v.lastAccessReason());

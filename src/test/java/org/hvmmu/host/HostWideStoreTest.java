@@ -44,7 +44,7 @@ class HostWideStoreTest {
   void theHardwareDomainsWideStoreShouldBeDroppedWhole() {
     for (Policy policy : new Policy[] {Policy.HARDENED, Policy.XEN_4_22, Policy.SEED_2010}) {
       Host host = new Host(0x1000, policy);
-      HostSubpageBytesTest.Page page = HostSubpageBytesTest.device(host, FRAME);
+      HostMsixtblTest.Page page = HostSubpageBytesTest.device(host, FRAME);
       assertEquals(0, host.protect("hpet", FRAME, FRAME));
       GuestVcpu v = HostSubpageBytesTest.pv(host, true, FRAME);
       long r = v.writeWide(VA + 0x40, bytes(16), Access.USER);
@@ -141,7 +141,7 @@ class HostWideStoreTest {
   void anHvmWideStoreToReadOnlyMmioShouldBeDiscardedChunkByChunk() {
     for (Policy policy : new Policy[] {Policy.HARDENED, Policy.SEED_2010}) {
       Host host = new Host(0x1000, policy);
-      HostSubpageBytesTest.Page page = HostSubpageBytesTest.device(host, FRAME);
+      HostMsixtblTest.Page page = HostSubpageBytesTest.device(host, FRAME);
       assertEquals(0, host.protect("hpet", FRAME, FRAME));
       GuestVcpu v = HostSubpageBytesTest.hvm(host, PagingMode.HVM_EPT, FRAME);
       long r = v.writeWide(0x40_0000L + 0x80, bytes(32), Access.READ);
@@ -165,7 +165,7 @@ class HostWideStoreTest {
     // 0x400ffc: 4 bytes of RAM, then 4 bytes at the device's offset 0, a writable byte range, so
     // the sub-page handler performs them.
     Host host = new Host(0x1000, Policy.HARDENED);
-    HostSubpageBytesTest.Page page = HostSubpageBytesTest.device(host, FRAME);
+    HostMsixtblTest.Page page = HostSubpageBytesTest.device(host, FRAME);
     assertEquals(0, host.protectBytes("regs", (FRAME << 12) + 0x100, 0x100));
     GuestVcpu v = HostSubpageBytesTest.hvm(host, mode, 0x150);
     GuestDomain d = v.domain();
