@@ -1,7 +1,5 @@
 package org.hvmmu.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
@@ -26,17 +24,12 @@ import java.util.Arrays;
  * so ascending inserts fill nodes); deleting removes a node only when it empties, as many database
  * B-trees do, so the height stays within {@code log8} of the largest size the tree has had.
  *
- * <p>Threads: one writer at a time, with no reader on the same instance while it writes, except
- * through {@link #floorEndAtLeast}, which tolerates a concurrent writer: it never throws or loops, and
- * reports {@link #TORN} when it noticed inconsistent state. A caller that needs a consistent answer
- * validates it (see {@code IntervalTreeRangeSet}, which keeps two instances).
+ * <p>Threads: none of its own. Its users change and read it under their locks ({@code
+ * IntervalTreeRangeSet}'s queries read an immutable copy instead, {@code RangeSnapshot}).
  */
 public final class IntervalBTree {
   /** Most keys (and children) per node. */
   public static final int FANOUT = 16;
-
-  /** {@link #floorEndAtLeast} result: the answer read was inconsistent; ask again. */
-  public static final int TORN = -1;
 
   /** A position that names no entry. */
   public static final int NONE = -1;
@@ -71,27 +64,7 @@ public final class IntervalBTree {
   private static final long PAD = Long.MAX_VALUE;
   private static final long BOTTOM = Long.MIN_VALUE;
 
-  private static final VarHandle VERSION;
-
-  static {
-    try {
-      VERSION = MethodHandles.lookup().findVarHandle(IntervalBTree.class, "version", long.class);
-    } catch (ReflectiveOperationException ex) {
-      throw new ExceptionInInitializerError(ex);
-    }
-  }
-
   private long[] mem;
-
-  /** Sequence number: odd while a writer changes the tree. Accessed through {@link #VERSION}. */
-  @SuppressWarnings("unused")
-  private long version;
-
-  // Writer-only bookkeeping of the nodes the current write changed, for copyChangesTo.
-  private int writeEpoch = 1;
-  private int[] touchedIn = new int[8];
-  private int[] touched = new int[16];
-  private int touchedCount;
 
   /** Creates an empty tree with room for a few nodes. */
   public IntervalBTree() {
@@ -121,162 +94,6 @@ public final class IntervalBTree {
     return mem[H_SIZE];
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // The sequence number (a seqlock) that lets readers validate what they read
-
-  /**
-   * Starts an optimistic read: the sequence number, read with acquire semantics.
-   *
-   * @return the number to pass to {@link #validate}; an odd number means a writer is active
-   */
-  public long readVersion() {
-    return (long) VERSION.getAcquire(this);
-  }
-
-  /**
-   * Ends an optimistic read started by {@link #readVersion}: whether no writer touched the tree since.
-   *
-   * @param version the number {@link #readVersion} returned
-   * @return true if everything read in between is consistent
-   */
-  public boolean validate(long version) {
-    VarHandle.loadLoadFence();
-    return (version & 1) == 0 && (long) VERSION.getOpaque(this) == version;
-  }
-
-  /**
-   * Marks the start of a modification: the sequence number becomes odd before any data changes, and
-   * the record of changed nodes that {@link #copyChangesTo} uses starts empty.
-   */
-  public void beginWrite() {
-    VERSION.setOpaque(this, (long) VERSION.get(this) + 1);
-    VarHandle.storeStoreFence();
-    touchedCount = 0;
-    if (++writeEpoch == 0) { // wrapped: forget every old mark so none collides with the new epoch
-      Arrays.fill(touchedIn, 0);
-      writeEpoch = 1;
-    }
-  }
-
-  /**
-   * Makes {@code other}, which held exactly what this tree held before the last write, identical to
-   * this tree again, by copying the header and every node that write changed. The caller brackets
-   * it with {@code other.beginWrite()} and {@code other.endWrite()}.
-   *
-   * @param other the twin tree
-   */
-  public void copyChangesTo(IntervalBTree other) {
-    long[] src = mem;
-    if (other.mem.length != src.length) {
-      other.mem = Arrays.copyOf(other.mem, src.length); // the new part holds only changed nodes
-    }
-    long[] dst = other.mem;
-    copyDifferences(src, dst, 0, HEADER);
-    for (int i = 0; i < touchedCount; i++) {
-      copyDifferences(src, dst, base(touched[i]), STRIDE);
-    }
-  }
-
-  /**
-   * Copies {@code len} longs from {@code at}, storing only those that differ: a store to a cache line
-   * takes it away from every core that reads it, even when the value is unchanged, and lookups on
-   * other cores read this tree's header and upper nodes all the time.
-   */
-  private static void copyDifferences(long[] src, long[] dst, int at, int len) {
-    for (int i = at, end = at + len; i < end; i++) {
-      long v = src[i];
-      if (dst[i] != v) {
-        dst[i] = v;
-      }
-    }
-  }
-
-  /**
-   * Whether {@code other} holds the same bytes as this tree: after {@link #copyChangesTo} the two
-   * twins must be identical, node for node.
-   *
-   * @param other the twin tree
-   * @return true if identical
-   */
-  public boolean sameAs(IntervalBTree other) {
-    return Arrays.equals(mem, other.mem);
-  }
-
-  /** Records that the current write changes {@code node}. */
-  private void touch(int node) {
-    if (node >= touchedIn.length) {
-      touchedIn = Arrays.copyOf(touchedIn, Math.max(2 * touchedIn.length, node + 1));
-    }
-    if (touchedIn[node] != writeEpoch) {
-      touchedIn[node] = writeEpoch;
-      if (touchedCount == touched.length) {
-        touched = Arrays.copyOf(touched, 2 * touched.length);
-      }
-      touched[touchedCount++] = node;
-    }
-  }
-
-  /** Marks the end of a modification: the sequence number becomes even after every data change. */
-  public void endWrite() {
-    VERSION.setRelease(this, (long) VERSION.get(this) + 1);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // The read path shared with concurrent writers
-
-  /**
-   * Finds the entry with the largest start not above {@code key} (the floor) and tells whether its end
-   * is at least {@code bound}, both unsigned; safe to call while another thread writes.
-   *
-   * <p>With disjoint entries: {@code floorEndAtLeast(x, x)} is "x is covered", {@code
-   * floorEndAtLeast(s, e)} is "{@code [s, e]} lies in one entry", {@code floorEndAtLeast(e, s)} is "an
-   * entry meets {@code [s, e]}".
-   *
-   * @param key the value to find the floor of
-   * @param bound the value the floor's end is compared with
-   * @return 1 if the floor exists and ends at or after {@code bound}, 0 if not, {@link #TORN} if the
-   *     tree was seen changing
-   */
-  public int floorEndAtLeast(long key, long bound) {
-    final long[] m = mem;
-    final long k = key ^ BOTTOM;
-    if (k == PAD) {
-      return floorEndAtLeastClamped(m, bound);
-    }
-    final long limit = m.length - STRIDE;
-    long node = m[H_ROOT];
-    int level = (int) m[H_HEIGHT];
-    if (level < 0 || level > MAX_HEIGHT) {
-      return TORN;
-    }
-    for (; ; ) {
-      long base = HEADER + node * STRIDE;
-      if (node < 0 || base > limit) {
-        return TORN;
-      }
-      final int b = (int) base;
-      // Branch-free binary search of keys 1..15: i becomes how many of them are not above k. In an
-      // inner node that is the child to follow (key 0 is the bottom); in a leaf it is the floor's
-      // slot if key 0 is not above k, and there is no floor otherwise. Four steps for 16 slots.
-      int i = m[b + KEYS + 8] <= k ? 8 : 0;
-      i += m[b + KEYS + i + 4] <= k ? 4 : 0;
-      i += m[b + KEYS + i + 2] <= k ? 2 : 0;
-      i += m[b + KEYS + i + 1] <= k ? 1 : 0;
-      if (level == 0) {
-        // Both conditions in arithmetic: lookups hit about half the time, and a branch on the answer
-        // would be mispredicted that often (Hacker's Delight 2-12, signed and unsigned compares).
-        long floorKey = m[b + KEYS + i];
-        long end = m[b + VALS + i];
-        long d = k - floorKey;
-        long keyAbove = (d ^ ((k ^ floorKey) & (d ^ k))) >>> 63; // k < key, signed
-        long endBelow = ((~end & bound) | (~(end ^ bound) & (end - bound))) >>> 63; // unsigned
-        return (int) ((keyAbove | endBelow) ^ 1);
-      }
-      node = m[b + KIDS + i];
-      level--;
-    }
-  }
-
   /**
    * How many of the 16 key slots at {@code b} hold a key not above {@code k}: a branch-free binary
    * search (four compare-and-add steps count the first 15 slots; the 16th counts only when all 15
@@ -288,35 +105,6 @@ public final class IntervalBTree {
     c += m[b + KEYS + c + 1] <= k ? 2 : 0;
     c += m[b + KEYS + c] <= k ? 1 : 0;
     return c + (m[b + KEYS + 15] <= k ? 1 : 0);
-  }
-
-  /** {@link #floorEndAtLeast} for the key {@code ~0}: the floor is the last entry of the tree. */
-  private static int floorEndAtLeastClamped(long[] m, long bound) {
-    final long limit = m.length - STRIDE;
-    long node = m[H_ROOT];
-    int level = (int) m[H_HEIGHT];
-    if (level < 0 || level > MAX_HEIGHT) {
-      return TORN;
-    }
-    for (; ; ) {
-      long base = HEADER + node * STRIDE;
-      if (node < 0 || base > limit) {
-        return TORN;
-      }
-      int b = (int) base;
-      int c = (int) m[b + COUNT];
-      if (c < 0 || c > FANOUT) {
-        return TORN;
-      }
-      if (level == 0) {
-        return c > 0 && Long.compareUnsigned(m[b + VALS + c - 1], bound) >= 0 ? 1 : 0;
-      }
-      if (c == 0) {
-        return TORN;
-      }
-      node = m[b + KIDS + c - 1];
-      level--;
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -459,7 +247,6 @@ public final class IntervalBTree {
    */
   public void setEnd(int pos, long end) {
     int leaf = pos / FANOUT;
-    touch(leaf);
     mem[base(leaf) + VALS + pos % FANOUT] = end;
     fixMaxUp(leaf);
   }
@@ -474,7 +261,6 @@ public final class IntervalBTree {
   public void setStart(int pos, long start) {
     int leaf = pos / FANOUT;
     int slot = pos % FANOUT;
-    touch(leaf);
     mem[base(leaf) + KEYS + slot] = start ^ BOTTOM;
     if (slot == 0) {
       fixMinUp(leaf, start ^ BOTTOM);
@@ -602,12 +388,10 @@ public final class IntervalBTree {
     m[b + NEXT] = -1;
     m[b + PREV] = -1;
     m[b + LEAF] = leaf ? 1 : 0;
-    touch(node);
     return node;
   }
 
   private void freeNode(int node) {
-    touch(node);
     int b = base(node);
     mem[b + NEXT] = mem[H_FREE];
     mem[H_FREE] = node;
@@ -647,7 +431,6 @@ public final class IntervalBTree {
       if (mem[at] == max) {
         return; // only node's subtree changed, so nothing above can change either
       }
-      touch(p);
       mem[at] = max;
       node = p;
       p = parent(node);
@@ -660,7 +443,6 @@ public final class IntervalBTree {
     while (p >= 0) {
       int j = slotOf(p, node);
       if (j > 0) {
-        touch(p);
         mem[base(p) + KEYS + j] = k;
         return;
       }
@@ -680,7 +462,6 @@ public final class IntervalBTree {
       put(node, at, k, v, kid);
       mem[base(node) + COUNT] = n + 1;
       if (kid >= 0) {
-        touch(kid);
         mem[base(kid) + PARENT] = node;
       }
       if (at == 0 && isLeaf(node)) {
@@ -697,7 +478,6 @@ public final class IntervalBTree {
   }
 
   private void put(int node, int at, long k, long v, int kid) {
-    touch(node);
     int b = base(node);
     mem[b + KEYS + at] = k;
     mem[b + VALS + at] = v;
@@ -706,7 +486,6 @@ public final class IntervalBTree {
 
   /** Moves slots {@code [at, n)} of {@code node} one to the right. */
   private void shiftRight(int node, int at, int n) {
-    touch(node);
     int b = base(node);
     int len = n - at;
     System.arraycopy(mem, b + KEYS + at, mem, b + KEYS + at + 1, len);
@@ -722,7 +501,6 @@ public final class IntervalBTree {
     // Appending keeps the left node full, so ascending inserts fill nodes; otherwise split in half.
     int keep = at == FANOUT ? FANOUT : FANOUT / 2;
     int moved = FANOUT - keep;
-    touch(node);
     int lb = base(node);
     int rb = base(right);
     System.arraycopy(mem, lb + KEYS + keep, mem, rb + KEYS, moved);
@@ -737,7 +515,6 @@ public final class IntervalBTree {
     if (!leaf) {
       for (int i = 0; i < moved; i++) {
         int child = (int) mem[rb + KIDS + i];
-        touch(child);
         mem[base(child) + PARENT] = right;
       }
     }
@@ -749,7 +526,6 @@ public final class IntervalBTree {
       mem[rb + PREV] = node;
       mem[lb + NEXT] = right;
       if (next >= 0) {
-        touch(next);
         mem[base(next) + PREV] = right;
       }
     }
@@ -761,7 +537,6 @@ public final class IntervalBTree {
     put(target, slot, k, v, kid);
     mem[base(target) + COUNT] = tn + 1;
     if (kid >= 0) {
-      touch(kid);
       mem[base(kid) + PARENT] = target;
     }
     long separator = mem[base(right) + KEYS];
@@ -780,7 +555,6 @@ public final class IntervalBTree {
       mem[H_HEIGHT]++;
       return;
     }
-    touch(parent);
     mem[base(parent) + VALS + slotOf(parent, node)] = maxEnd(node);
     if (target == node && slot == 0 && leaf) {
       fixMinUp(node, k);
@@ -790,7 +564,6 @@ public final class IntervalBTree {
 
   /** Removes slot {@code at} of {@code node}, removing the node itself when it empties. */
   private void removeFromNode(int node, int at) {
-    touch(node);
     int b = base(node);
     int n = count(node);
     long nextMin = at == 0 && n > 1 ? mem[b + KEYS + 1] : PAD;
@@ -827,13 +600,11 @@ public final class IntervalBTree {
       int next = (int) mem[b + NEXT];
       int prev = (int) mem[b + PREV];
       if (prev >= 0) {
-        touch(prev);
         mem[base(prev) + NEXT] = next;
       } else {
         mem[H_FIRST_LEAF] = next;
       }
       if (next >= 0) {
-        touch(next);
         mem[base(next) + PREV] = prev;
       }
     }
@@ -848,7 +619,6 @@ public final class IntervalBTree {
     int root = root();
     while (!isLeaf(root) && count(root) == 1) {
       int child = (int) mem[base(root) + KIDS];
-      touch(child);
       mem[base(child) + PARENT] = -1;
       freeNode(root);
       mem[H_ROOT] = child;

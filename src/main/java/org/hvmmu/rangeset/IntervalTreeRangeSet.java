@@ -2,38 +2,36 @@ package org.hvmmu.rangeset;
 
 import org.hvmmu.xen.Errno;
 
-import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.hvmmu.internal.IntervalBTree;
 
 /**
  * The product range set: Xen's rangeset semantics, with every upstream defect fixed, on a balanced
  * interval tree (a B+-tree in one primitive array, see {@code docs/rangeset.md}) whose queries are
- * lock-free and allocate nothing.
+ * wait-free and allocate nothing.
  *
  * <p>Results equal those of {@link XenListRangeSet.Variant#CORRECTED}: ranges stay sorted, disjoint and
  * non-adjacent; removing {@code [s, ~0]} across several ranges does not wrap {@code e + 1} to 0;
  * claiming on an empty set succeeds at 0 and a claimed range merges with its neighbours; the limit is
  * a true maximum, and {@link #setLimit} refuses a limit below the current count.
  *
- * <p><b>Threads.</b> Any number of threads may query while others modify. {@link #containsSingleton},
- * {@link #containsRange}, {@link #overlapsRange}, {@link #rangeCount} and {@link #isEmpty} take no lock
- * and write no shared memory: the set keeps two identical trees, each with a sequence number; a writer
- * updates the standby tree, publishes it with one volatile write, then brings the other up to date. A
- * query reads the published tree and retries only if a writer finished an update and started the next
- * one on that same tree meanwhile, so some thread always makes progress (lock-free), and a query that
- * starts after a modifying call returned sees its effect (linearizable). Modifications, {@link
- * #reportRanges}, {@link #consumeRanges}, {@link #claimRange} and {@link #toString} serialise on one
- * lock, as Xen's writers do. While the set holds at most 64 ranges (real hosts hold about 16), a
- * modification also publishes an immutable Eytzinger-ordered copy of them with one volatile write,
- * and queries read that copy instead: one reference, then a branch-free descent, no sequence
- * number to re-read.
+ * <p><b>Threads.</b> Any number of threads may query while others modify. {@link
+ * #containsSingleton}, {@link #containsRange}, {@link #overlapsRange}, {@link #rangeCount} and
+ * {@link #isEmpty} take no lock, write no shared memory and never retry: they read an immutable
+ * copy of the ranges (a {@code RangeSnapshot}: leaves of at most 64 ranges in Eytzinger order
+ * under an Eytzinger index, see {@code docs/rangeset.md}) that every modification replaces with
+ * one volatile write before it returns, so a query that starts after a modifying call returned
+ * sees its effect (linearizable), and a query is wait-free. While the set holds at most 64
+ * ranges (real hosts hold about 16), queries read the copy's only leaf directly. Modifications,
+ * {@link #reportRanges}, {@link #consumeRanges}, {@link #claimRange} and {@link #toString}
+ * serialise on one lock, as Xen's writers do, and work on a B+-tree only they see.
  *
- * <p><b>Cost.</b> Queries are O(log N) and allocate nothing. A modification is O(log N) per range it
- * creates, changes or swallows, on the standby tree, plus a copy of the few nodes it changed into the
- * other tree, plus, while the set holds at most 64 ranges, an O(N) rebuild of the small copy (which
- * allocates it); {@link #claimRange} scans like Xen's, O(N). Memory is about 0.9 KiB per 16 ranges
- * per tree, so twice that in all.
+ * <p><b>Cost.</b> Queries are O(log N) and allocate nothing. A modification is O(log N) per
+ * range it creates, changes or swallows, on the tree, plus the new copy, which it allocates:
+ * <b>O(N / 64)</b> for the index of leaves and the one or two leaves it touched (O(N) for a set
+ * of at most 64 ranges, rebuilt whole, which is O(64), and for a modification that swallows or
+ * splits ranges across many leaves, or {@link #purge}); {@link #claimRange} scans like Xen's,
+ * O(N). Memory is about 0.9 KiB per 16 ranges in the tree, and 16 bytes a range in the copy.
  *
  * <pre>{@code
  * IntervalTreeRangeSet ro = new IntervalTreeRangeSet("r/o mmio ranges", RangeSet.PRETTYPRINT_HEX);
@@ -51,27 +49,26 @@ public final class IntervalTreeRangeSet implements RangeSet {
   private final ReentrantLock lock = new ReentrantLock();
 
   /**
-   * The most ranges a set keeps an Eytzinger copy of ({@link #small}): real hosts hold about 16
-   * ({@code docs/performance.md}); rebuilding up to this many on a write costs well under a
-   * microsecond.
+   * The most ranges a set answers from one leaf ({@link #small}): real hosts hold about 16
+   * ({@code docs/performance.md}).
    */
-  static final int SMALL = 64;
+  static final int SMALL = RangeSnapshot.LEAF;
 
-  /** The tree queries read when {@link #small} is null. */
-  private volatile IntervalBTree current = new IntervalBTree();
+  /** The ranges; read and written only under {@link #lock}. */
+  private final IntervalBTree tree = new IntervalBTree();
 
   /**
-   * While the set holds at most {@link #SMALL} ranges, an immutable copy that queries read instead
-   * of the tree: {@code n + 1} starts then {@code n + 1} ends, slots 1 to {@code n} in Eytzinger
-   * order (slot {@code k}'s children are {@code 2k} and {@code 2k + 1}); slot 0 of the starts holds
-   * {@code n}, or {@code ~n} when a range reaches 2^62; slot 0 of the ends is unused. Null for a larger set. Written
-   * under {@link #lock} after {@link #current}, so a query that reads it after a modification
-   * returned sees that modification.
+   * The immutable copy of {@link #tree} that queries read; replaced, never changed, under {@link
+   * #lock} after each modification.
    */
-  private volatile long[] small = eytzinger(new long[0], new long[0], 0);
+  private volatile RangeSnapshot copy = RangeSnapshot.EMPTY;
 
-  /** The tree the next modification goes to first; guarded by {@link #lock}. */
-  private IntervalBTree standby = new IntervalBTree();
+  /**
+   * While the set holds at most {@link #SMALL} ranges, {@link #copy}'s only leaf, which queries
+   * read instead (one reference less); null for a larger set. Written after {@link #copy}, so a
+   * query that finds it null reads a copy at least as new as the one it would have read here.
+   */
+  private volatile long[] small = RangeSnapshot.EMPTY.onlyLeaf();
 
   /** Guarded by {@link #lock}. */
   private long limit = UNLIMITED;
@@ -115,107 +112,13 @@ public final class IntervalTreeRangeSet implements RangeSet {
   /** Whether the range with the largest start not above {@code key} ends at or after {@code bound}. */
   private boolean query(long key, long bound) {
     long[] a = small;
-    if (a != null) {
-      return smallQuery(a, key, bound);
-    }
-    for (; ; ) {
-      IntervalBTree t = current;
-      long v = t.readVersion();
-      int r = t.floorEndAtLeast(key, bound);
-      if (t.validate(v) && r != IntervalBTree.TORN) {
-        return r != 0;
-      }
-      Thread.onSpinWait();
-    }
-  }
-
-  /**
-   * {@link #query} on the Eytzinger copy: descend by the starts (one conditional add per level, no
-   * branch but the loop's), the floor is the last node where the search went right, then one
-   * compare of its end. Allocates nothing; the copy never changes.
-   */
-  private static boolean smallQuery(long[] a, long key, long bound) {
-    int half = a.length >>> 1;
-    int i = 1;
-    if (((key | bound) >>> 62 | a[0] >>> 63) == 0) {
-      // Every start of the copy (a[0] >= 0) and the key lie below 2^62: a difference of two of
-      // them cannot overflow, so its sign is the compare.
-      while (i < half) {
-        i = 2 * i + (int) ((a[i] - key - 1) >>> 63);
-      }
-    } else {
-      while (i < half) {
-        i = 2 * i + (Long.compareUnsigned(a[i], key) <= 0 ? 1 : 0);
-      }
-    }
-    int slot = i >>> (Integer.numberOfTrailingZeros(i) + 1);
-    return slot != 0 & Long.compareUnsigned(a[half + slot], bound) >= 0;
-  }
-
-  /** The Eytzinger copy of {@code n} sorted ranges (see {@link #small}). */
-  private static long[] eytzinger(long[] starts, long[] ends, int n) {
-    int half = n + 1;
-    long[] a = new long[2 * half];
-    // The count, or its complement when a range reaches 2^62 (queries then compare unsigned).
-    a[0] = n == 0 || ends[n - 1] >>> 62 == 0 ? n : ~n;
-    int k = 1;
-    if (n > 0) {
-      while (2 * k <= n) {
-        k = 2 * k; // the leftmost slot: the smallest start
-      }
-    }
-    for (int i = 0; i < n; i++) {
-      a[k] = starts[i];
-      a[half + k] = ends[i];
-      if (2 * k + 1 <= n) {
-        k = 2 * k + 1; // in order: the leftmost slot of the right subtree
-        while (2 * k <= n) {
-          k = 2 * k;
-        }
-      } else {
-        while ((k & 1) == 1) {
-          k >>>= 1; // up while this slot is a right child
-        }
-        k >>>= 1;
-      }
-    }
-    return a;
-  }
-
-  /** The copy of tree {@code t} if it holds at most {@link #SMALL} ranges, else null. */
-  private static long[] smallCopy(IntervalBTree t) {
-    long size = t.size();
-    if (size > SMALL) {
-      return null;
-    }
-    int n = (int) size;
-    long[] starts = new long[n];
-    long[] ends = new long[n];
-    int i = 0;
-    for (int pos = t.first(); pos != IntervalBTree.NONE; pos = t.next(pos)) {
-      starts[i] = t.start(pos);
-      ends[i] = t.end(pos);
-      i++;
-    }
-    return eytzinger(starts, ends, n);
+    return a != null ? RangeSnapshot.leafQuery(a, key, bound) : copy.query(key, bound);
   }
 
   @Override
   public long rangeCount() {
     long[] a = small;
-    if (a != null) {
-      long c = a[0]; // slot 0 of the starts holds the count, complemented past 2^62
-      return c >= 0 ? c : ~c;
-    }
-    for (; ; ) {
-      IntervalBTree t = current;
-      long v = t.readVersion();
-      long size = t.size();
-      if (t.validate(v)) {
-        return size;
-      }
-      Thread.onSpinWait();
-    }
+    return a != null ? RangeSnapshot.leafCount(a) : copy.count;
   }
 
   @Override
@@ -231,7 +134,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
     Ranges.checkRange(s, e);
     lock.lock();
     try {
-      IntervalBTree t = current;
+      IntervalBTree t = tree;
       int pos = t.floor(s);
       if (pos == IntervalBTree.NONE) {
         pos = t.first();
@@ -256,7 +159,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
   public String toString() {
     lock.lock();
     try {
-      IntervalBTree t = current;
+      IntervalBTree t = tree;
       boolean hex = (flags & PRETTYPRINT_HEX) != 0;
       StringBuilder out = Ranges.printHeader(name);
       int first = t.first();
@@ -305,7 +208,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
     lock.lock();
     try {
       checkNotVisiting();
-      long count = current.size();
+      long count = tree.size();
       if (maxRanges != UNLIMITED && count > maxRanges) {
         throw new IllegalArgumentException(
             "range limit " + maxRanges + " is below the " + count + " ranges \"" + name + "\" holds");
@@ -322,7 +225,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
     lock.lock();
     try {
       checkNotVisiting();
-      IntervalBTree t = current;
+      IntervalBTree t = tree;
       long gap = 0;
       for (int pos = t.first(); pos != IntervalBTree.NONE; pos = t.next(pos)) {
         if (Ranges.le(size, t.start(pos) - gap)) {
@@ -355,7 +258,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
       checkNotVisiting();
       long[] consumed = new long[1];
       for (; ; ) {
-        IntervalBTree t = current;
+        IntervalBTree t = tree;
         int pos = t.first();
         if (pos == IntervalBTree.NONE) {
           return 0;
@@ -434,29 +337,26 @@ public final class IntervalTreeRangeSet implements RangeSet {
   }
 
   /**
-   * Applies one modification to the standby tree, publishes it, then makes the other tree identical
-   * by copying the nodes the modification changed. An operation that fails leaves the standby tree
-   * unchanged, so nothing is published.
+   * Applies one modification to the tree, then publishes a new copy for queries: for a set of at
+   * most {@link #SMALL} ranges rebuilt whole, else only the leaves spanning the modification's
+   * range and its neighbours ({@code s - 1} and {@code e + 1}, which an add may join and a remove
+   * may cut). An operation that fails leaves the tree unchanged, so nothing is published.
    */
   private int modify(int op, long s, long e) {
     lock.lock();
     try {
       checkNotVisiting();
-      IntervalBTree first = standby;
-      int rc = apply(first, op, s, e);
+      int rc = apply(tree, op, s, e);
       if (rc != 0) {
         return rc;
       }
-      IntervalBTree second = current;
-      current = first;
-      small = smallCopy(first);
-      standby = second;
-      second.beginWrite();
-      try {
-        first.copyChangesTo(second);
-      } finally {
-        second.endWrite();
-      }
+      boolean fits = tree.size() <= SMALL;
+      RangeSnapshot next =
+          op == PURGE || fits
+              ? RangeSnapshot.of(tree)
+              : copy.update(tree, s == 0 ? 0 : s - 1, e == -1L ? -1L : e + 1);
+      copy = next;
+      small = fits ? next.onlyLeaf() : null;
       return 0;
     } finally {
       lock.unlock();
@@ -464,21 +364,16 @@ public final class IntervalTreeRangeSet implements RangeSet {
   }
 
   private int apply(IntervalBTree t, int op, long s, long e) {
-    t.beginWrite();
-    try {
-      switch (op) {
-        case ADD:
-          return add(t, s, e);
-        case REMOVE:
-          return remove(t, s, e);
-        case PURGE:
-          t.clear();
-          return 0;
-        default:
-          throw new AssertionError(op);
-      }
-    } finally {
-      t.endWrite();
+    switch (op) {
+      case ADD:
+        return add(t, s, e);
+      case REMOVE:
+        return remove(t, s, e);
+      case PURGE:
+        t.clear();
+        return 0;
+      default:
+        throw new AssertionError(op);
     }
   }
 
@@ -560,19 +455,14 @@ public final class IntervalTreeRangeSet implements RangeSet {
   }
 
   /**
-   * Checks both trees' structure, that they are identical, that their ranges are sorted, disjoint
-   * and non-adjacent, and that their count is within the limit.
+   * Checks the tree's structure, that its ranges are sorted, disjoint and non-adjacent, that their
+   * count is within the limit, and that the published copies hold exactly its ranges.
    */
   boolean checkInvariants() {
     lock.lock();
     try {
-      IntervalBTree a = current;
-      IntervalBTree b = standby;
+      IntervalBTree a = tree;
       a.checkInvariants();
-      b.checkInvariants();
-      if (!a.sameAs(b)) {
-        throw new AssertionError("the two trees are not identical");
-      }
       if (limit != UNLIMITED && a.size() > limit) {
         throw new AssertionError(a.size() + " ranges exceed the limit " + limit);
       }
@@ -583,10 +473,11 @@ public final class IntervalTreeRangeSet implements RangeSet {
         }
         prevEnd = a.end(p);
       }
-      long[] copy = small;
-      long[] expected = smallCopy(a);
-      if (copy == null ? expected != null : !Arrays.equals(copy, expected)) {
-        throw new AssertionError("the small copy does not hold the tree's ranges");
+      RangeSnapshot c = copy;
+      c.checkAgainst(a);
+      long[] leaf = small;
+      if (a.size() <= SMALL ? leaf != c.onlyLeaf() || c.leafCount() > 1 : leaf != null) {
+        throw new AssertionError("the small copy is not the copy's only leaf");
       }
       return true;
     } finally {

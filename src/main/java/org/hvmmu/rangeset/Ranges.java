@@ -15,9 +15,13 @@ final class Ranges {
   /** Throws unless {@code s <= e} unsigned; Xen's {@code ASSERT(s <= e)}, always on. */
   static void checkRange(long s, long e) {
     if (Long.compareUnsigned(s, e) > 0) {
-      throw new IllegalArgumentException(
-          "range start 0x" + Long.toHexString(s) + " is above its end 0x" + Long.toHexString(e));
+      throw badRange(s, e); // the message is built out of line: the query paths stay small
     }
+  }
+
+  private static IllegalArgumentException badRange(long s, long e) {
+    return new IllegalArgumentException(
+        "range start 0x" + Long.toHexString(s) + " is above its end 0x" + Long.toHexString(e));
   }
 
   /** The stored name: {@link #NO_NAME} for null; longer than Xen's buffer is a caller error. */

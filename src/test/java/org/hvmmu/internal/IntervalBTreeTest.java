@@ -1,6 +1,7 @@
 package org.hvmmu.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -24,6 +25,12 @@ class IntervalBTreeTest {
       i++;
     }
     model.add(i, new long[] {s, e});
+  }
+
+  /** Whether the floor of {@code key} exists and ends at or after {@code bound} (unsigned). */
+  private static boolean floorEndAtLeast(IntervalBTree t, long key, long bound) {
+    int p = t.floor(key);
+    return p != IntervalBTree.NONE && Long.compareUnsigned(t.end(p), bound) >= 0;
   }
 
   private static List<long[]> entries(IntervalBTree t) {
@@ -63,9 +70,9 @@ class IntervalBTreeTest {
         assertEquals(model.get(floor)[0], t.start(fp));
         assertEquals(model.get(floor)[1], t.end(fp));
         boolean expected = Long.compareUnsigned(model.get(floor)[1], y) >= 0;
-        assertEquals(expected ? 1 : 0, t.floorEndAtLeast(x, y), "floorEndAtLeast " + x + " " + y);
+        assertEquals(expected, floorEndAtLeast(t, x, y), "floor end " + x + " " + y);
       } else {
-        assertEquals(0, t.floorEndAtLeast(x, y));
+        assertFalse(floorEndAtLeast(t, x, y));
       }
       int cp = t.ceiling(x);
       assertEquals(ceiling < 0, cp == IntervalBTree.NONE, "ceiling exists for " + x);
@@ -139,14 +146,14 @@ class IntervalBTreeTest {
     assertTrue(t.checkInvariants());
     assertEquals(n / 2, t.size());
     for (int i = 0; i < n; i++) {
-      assertEquals(i % 2 == 0 ? 1 : 0, t.floorEndAtLeast(10L * i + 2, 10L * i + 2), "entry " + i);
+      assertEquals(i % 2 == 0, floorEndAtLeast(t, 10L * i + 2, 10L * i + 2), "entry " + i);
     }
     while (t.size() > 0) {
       t.delete(t.first());
     }
     assertTrue(t.checkInvariants());
     assertEquals(IntervalBTree.NONE, t.first());
-    assertEquals(0, t.floorEndAtLeast(5, 5));
+    assertFalse(floorEndAtLeast(t, 5, 5));
   }
 
   @Test
@@ -157,13 +164,13 @@ class IntervalBTreeTest {
     }
     t.insert(-2L, -1L);
     assertTrue(t.checkInvariants());
-    assertEquals(1, t.floorEndAtLeast(-1L, -1L), "~0 is covered");
-    assertEquals(1, t.floorEndAtLeast(-2L, -2L), "~0 - 1 is covered");
-    assertEquals(0, t.floorEndAtLeast(-3L, -3L), "~0 - 2 falls in a gap");
-    assertEquals(0, t.floorEndAtLeast(5L, 5L), "nothing below the first start");
+    assertTrue(floorEndAtLeast(t, -1L, -1L), "~0 is covered");
+    assertTrue(floorEndAtLeast(t, -2L, -2L), "~0 - 1 is covered");
+    assertFalse(floorEndAtLeast(t, -3L, -3L), "~0 - 2 falls in a gap");
+    assertFalse(floorEndAtLeast(t, 5L, 5L), "nothing below the first start");
     assertEquals(-2L, t.start(t.floor(-1L)));
     t.delete(t.floor(-1L));
-    assertEquals(0, t.floorEndAtLeast(-1L, -1L), "~0 is not covered after the delete");
+    assertFalse(floorEndAtLeast(t, -1L, -1L), "~0 is not covered after the delete");
   }
 
   @Test

@@ -197,9 +197,7 @@ public final class OwnedRanges {
     if (rc != 0) {
       return rc;
     }
-    tree.beginWrite();
     tree.insert(s, e);
-    tree.endWrite();
     r.append(s, e);
     assert checkInvariants() : violations();
     return 0;
@@ -265,9 +263,7 @@ public final class OwnedRanges {
       }
       if (index >= 0) {
         r.insertAt(index, s, e);
-        tree.beginWrite();
         tree.insert(s, e);
-        tree.endWrite();
       }
       return rc;
     }
@@ -301,20 +297,15 @@ public final class OwnedRanges {
   }
 
   private void deleteFromTree(long s, long e) {
-    tree.beginWrite();
-    try {
-      for (int pos = tree.ceiling(s); pos != IntervalBTree.NONE && tree.start(pos) == s;
-          pos = tree.next(pos)) {
-        if (tree.end(pos) == e) {
-          tree.delete(pos);
-          return;
-        }
+    for (int pos = tree.ceiling(s); pos != IntervalBTree.NONE && tree.start(pos) == s;
+        pos = tree.next(pos)) {
+      if (tree.end(pos) == e) {
+        tree.delete(pos);
+        return;
       }
-      throw new AssertionError(
-          "registration [0x" + Long.toHexString(s) + ", 0x" + Long.toHexString(e) + "] not in tree");
-    } finally {
-      tree.endWrite();
     }
+    throw new AssertionError(
+        "registration [0x" + Long.toHexString(s) + ", 0x" + Long.toHexString(e) + "] not in tree");
   }
 
   /** The pieces of {@code [s, e]} that no registration covers, as start/end pairs in order. */
