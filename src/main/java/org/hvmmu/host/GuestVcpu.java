@@ -249,9 +249,22 @@ public final class GuestVcpu {
     if (lastReason != null) {
       lastReason = null; // a test, not a store, on the hit path
     }
+    long value = cpu.read(la, size, access);
+    long fault = cpu.lastFault();
+    if (fault == 0) {
+      lastFault = 0;
+      return value; // the hit path: small enough for the caller to inline it
+    }
+    return readFaulted(la, size, access, value, fault);
+  }
+
+  /** {@link #read} after its first try faulted: the handler's turn, then the retries. */
+  private long readFaulted(long la, int size, int access, long value, long fault) {
     for (int tries = 0; ; tries++) {
-      long value = cpu.read(la, size, access);
-      long fault = cpu.lastFault();
+      if (tries > 0) {
+        value = cpu.read(la, size, access);
+        fault = cpu.lastFault();
+      }
       if (fault == 0 || handler == null || tries == MAX_RETRIES) {
         lastFault = fault;
         return value;
