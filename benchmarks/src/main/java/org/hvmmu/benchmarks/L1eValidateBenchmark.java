@@ -1,5 +1,7 @@
 package org.hvmmu.benchmarks;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import org.hvmmu.rangeset.IntervalTreeRangeSet;
 import org.hvmmu.x86.CpuFeatures;
@@ -9,6 +11,7 @@ import org.hvmmu.x86.pv.Domain;
 import org.hvmmu.x86.pv.EmulationResult;
 import org.hvmmu.x86.pv.GuestType;
 import org.hvmmu.x86.pv.L1eValidator;
+import org.hvmmu.x86.pv.PageInfo;
 import org.hvmmu.x86.pv.PvMmu;
 import org.hvmmu.x86.pv.PvSwitches;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -61,6 +64,11 @@ public class L1eValidateBenchmark {
   PvMmu mmu;
   L1eValidator validator;
   Domain guest;
+
+  /** {@link #pageLockFloor}'s words: one {@code type_info} per slot, as the frame table keeps. */
+  final long[] typeInfo = new long[Pte.ENTRIES_PER_TABLE];
+
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
   /** Builds the host: a 0x1000-frame table, one guest with all I/O memory, one pinned L1 table. */
   @Setup(Level.Trial)
@@ -156,5 +164,28 @@ public class L1eValidateBenchmark {
           ? 1 : 0;
     }
     return okay;
+  }
+
+  /**
+   * The floor {@link #modL1Entry} pays whatever the range count: Xen's {@code page_lock} (a
+   * compare-and-exchange of {@code type_info}, taking the lock bit and a type reference) and
+   * {@code page_unlock} (a locked add giving both back), two locked instructions per update, here
+   * on a plain {@code long[]} with nothing else around them.
+   *
+   * @return the sum of the words seen
+   */
+  @Benchmark
+  @OperationsPerInvocation(RangeWorkload.QUERIES)
+  public long pageLockFloor() {
+    long[] words = typeInfo;
+    long sum = 0;
+    for (int i = 0; i < RangeWorkload.QUERIES; i++) {
+      int slot = i & (Pte.ENTRIES_PER_TABLE - 1);
+      long x = (long) LONGS.getVolatile(words, slot);
+      if (LONGS.compareAndSet(words, slot, x, x + (1 | PageInfo.PGT_LOCKED))) {
+        sum += (long) LONGS.getAndAdd(words, slot, -(1 | PageInfo.PGT_LOCKED));
+      }
+    }
+    return sum;
   }
 }
