@@ -454,6 +454,11 @@ public final class IntervalTreeRangeSet implements RangeSet {
     }
   }
 
+  /** The number of leaves of the copy queries read (for tests of its layout). */
+  int leafCount() {
+    return copy.leafCount();
+  }
+
   /**
    * Checks the tree's structure, that its ranges are sorted, disjoint and non-adjacent, that their
    * count is within the limit, and that the published copies hold exactly its ranges.
@@ -474,7 +479,7 @@ public final class IntervalTreeRangeSet implements RangeSet {
         prevEnd = a.end(p);
       }
       RangeSnapshot c = copy;
-      c.checkAgainst(a);
+      c.checkInvariants(a);
       long[] leaf = small;
       if (a.size() <= SMALL ? leaf != c.onlyLeaf() || c.leafCount() > 1 : leaf != null) {
         throw new AssertionError("the small copy is not the copy's only leaf");

@@ -330,7 +330,7 @@ final class RangeSnapshot {
    *
    * @throws AssertionError naming the first difference
    */
-  void checkAgainst(IntervalBTree t) {
+  void checkInvariants(IntervalBTree t) {
     if (count != t.size()) {
       throw new AssertionError("the copy holds " + count + " ranges, the tree " + t.size());
     }
