@@ -158,7 +158,7 @@ final class RangeSnapshot {
     for (int k = a; k != b; k = nextInOrder(k, n)) {
       touched++;
     }
-    Ranges window = collect(t, spanStart(a), spanEnd(b), t.size());
+    Window window = collect(t, spanStart(a), spanEnd(b), t.size());
     if (window.n < LEAF / 2 && touched < n) {
       // Too few for a leaf of their own: take a neighbour in, so leaves stay about half full.
       if (a != first) {
@@ -207,12 +207,12 @@ final class RangeSnapshot {
   }
 
   /** Ranges read from a tree, in order. */
-  private static final class Ranges {
+  private static final class Window {
     long[] starts;
     long[] ends;
     int n;
 
-    Ranges(int capacity) {
+    Window(int capacity) {
       starts = new long[capacity];
       ends = new long[capacity];
     }
@@ -229,8 +229,8 @@ final class RangeSnapshot {
   }
 
   /** The ranges of {@code t} whose start lies in {@code [from, to]} (unsigned). */
-  private static Ranges collect(IntervalBTree t, long from, long to, long size) {
-    Ranges out = new Ranges((int) Math.min(size, 2L * LEAF) + 1);
+  private static Window collect(IntervalBTree t, long from, long to, long size) {
+    Window out = new Window((int) Math.min(size, 2L * LEAF) + 1);
     for (int pos = t.ceiling(from);
         pos != IntervalBTree.NONE && Long.compareUnsigned(t.start(pos), to) <= 0;
         pos = t.next(pos)) {
@@ -240,7 +240,7 @@ final class RangeSnapshot {
   }
 
   /** The ranges cut into as few leaves as hold them, of sizes differing by at most one. */
-  private static long[][] cut(Ranges r) {
+  private static long[][] cut(Window r) {
     int count = (r.n + LEAF - 1) / LEAF;
     long[][] out = new long[count][];
     int from = 0;
