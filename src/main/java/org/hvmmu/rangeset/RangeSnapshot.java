@@ -14,12 +14,13 @@ import org.hvmmu.internal.IntervalBTree;
  * branch-free searches and two dependent loads more than a single Eytzinger array, but a write
  * rebuilds only the leaves it touched and the index, never the whole copy.
  *
- * <p>Leaf format ({@link #leaf}): {@code n + 1} starts then {@code n + 1} ends, slots 1 to
- * {@code n} in Eytzinger order (slot {@code k}'s children are {@code 2k} and {@code 2k + 1}); slot
- * 0 of the starts holds {@code n}, or {@code ~n} when one of the leaf's ranges reaches 2^62 (its
- * compares must then be unsigned); slot 0 of the ends is unused. Index format: {@link #index} holds
- * the leaves' first starts in the same order, slot 0 the leaf count or its complement, and {@link
- * #leafAt} the leaf at each slot, with slot 0 an empty leaf (a key below every range finds none).
+ * <p>Leaf format ({@link #leaf}): {@code n + 1} starts then {@code n + 1} ends, slots 1 to {@code
+ * n} in Eytzinger order (slot {@code k}'s children are {@code 2k} and {@code 2k + 1}); slot 0 of
+ * the starts holds {@code n}, or {@code ~n} when one of the leaf's ranges reaches 2^62 (its
+ * compares must then be unsigned); slot 0 of the ends is unused. Index format: {@link #index}
+ * holds the leaves' first starts in the same order, slot 0 the leaf count or, when a first start
+ * reaches 2^62, its complement, and {@link #leafAt} the leaf at each slot, with slot 0 an empty
+ * leaf (a key below every range finds none).
  *
  * <p>Leaf {@code i} (in order) spans the keys from its first start (from 0 for the first leaf) to
  * the next leaf's first start less one (to {@code ~0} for the last). A write whose effect lies in
@@ -41,7 +42,10 @@ final class RangeSnapshot {
   /** How many ranges the copy holds. */
   final long count;
 
-  /** The leaves' first starts in Eytzinger order; slot 0 the leaf count, or ~count past 2^62. */
+  /**
+   * The leaves' first starts in Eytzinger order; slot 0 the leaf count, or its complement when a
+   * first start reaches 2^62 (the index's compares must then be unsigned).
+   */
   private final long[] index;
 
   /** The leaf at each slot of {@link #index}; slot 0 is {@link #NO_LEAF}. */
@@ -74,8 +78,8 @@ final class RangeSnapshot {
     }
 
     RangeSnapshot build(long count) {
-      // The last leaf holds the largest ranges: it decides whether the index compares unsigned.
-      index[0] = n == 0 || leafAt[rightmost(n)][0] >= 0 ? n : ~n;
+      // The last leaf's first start is the largest: it decides whether the index compares unsigned.
+      index[0] = n == 0 || index[rightmost(n)] >>> 62 == 0 ? n : ~n;
       return new RangeSnapshot(count, index, leafAt);
     }
   }
@@ -170,6 +174,13 @@ final class RangeSnapshot {
       window = collect(t, spanStart(a), spanEnd(b), t.size());
     }
     long[][] cut = cut(window);
+    if (touched == 1 && cut.length == 1 && first(cut[0]) == index[a]) {
+      // One leaf replaced by one with the same first start: the index stays as it is, shared, so
+      // readers keep its cache lines; only the slot changes.
+      long[][] at = leafAt.clone();
+      at[a] = cut[0];
+      return new RangeSnapshot(t.size(), index, at);
+    }
     Builder out = new Builder(n - touched + cut.length);
     boolean inWindow = false;
     for (int k = first; k != 0; k = nextInOrder(k, n)) {
