@@ -137,7 +137,7 @@ final class RangeSnapshot {
 
   /** The copy of every range of {@code t}, in as few leaves as hold them. */
   static RangeSnapshot of(IntervalBTree t) {
-    long[][] cut = cut(collect(t, 0, -1L, t.size()));
+    long[][] cut = cut(collect(t, 0, -1L, t.size()), false);
     Builder out = new Builder(cut.length);
     for (long[] leaf : cut) {
       out.place(leaf, first(leaf));
@@ -173,7 +173,10 @@ final class RangeSnapshot {
       touched++;
       window = collect(t, spanStart(a), spanEnd(b), t.size());
     }
-    long[][] cut = cut(window);
+    // A range appended after the last leaf's last start: fill leaves up, as B-trees do for
+    // ascending inserts (frames are often registered in order), instead of halving the last one.
+    boolean appending = nextInOrder(b, n) == 0 && Long.compareUnsigned(lo, lastStart(b)) > 0;
+    long[][] cut = cut(window, appending);
     if (touched == 1 && cut.length == 1 && first(cut[0]) == index[a]) {
       // One leaf replaced by one with the same first start: the index stays as it is, shared, so
       // readers keep its cache lines; only the slot changes.
@@ -198,6 +201,12 @@ final class RangeSnapshot {
       }
     }
     return out.build(t.size());
+  }
+
+  /** The largest start of the leaf at slot {@code k}. */
+  private long lastStart(int k) {
+    long[] leaf = leafAt[k];
+    return leaf[rightmost((int) leafCount(leaf))];
   }
 
   /** The first key of the span of the leaf at slot {@code k}: its first start, 0 for the first. */
@@ -250,13 +259,16 @@ final class RangeSnapshot {
     return out;
   }
 
-  /** The ranges cut into as few leaves as hold them, of sizes differing by at most one. */
-  private static long[][] cut(Window r) {
+  /**
+   * The ranges cut into as few leaves as hold them: of sizes differing by at most one, or, {@code
+   * packed}, full but the last.
+   */
+  private static long[][] cut(Window r, boolean packed) {
     int count = (r.n + LEAF - 1) / LEAF;
     long[][] out = new long[count][];
     int from = 0;
     for (int i = 0; i < count; i++) {
-      int to = (int) ((long) r.n * (i + 1) / count);
+      int to = packed ? Math.min(from + LEAF, r.n) : (int) ((long) r.n * (i + 1) / count);
       out[i] = leaf(r.starts, r.ends, from, to);
       from = to;
     }

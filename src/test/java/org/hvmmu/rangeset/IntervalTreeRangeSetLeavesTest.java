@@ -137,9 +137,9 @@ class IntervalTreeRangeSetLeavesTest {
     for (long k = 0; k < n; k++) {
       assertEquals(0, set.addRange(4 * k, 4 * k + 1));
     }
-    // Appending splits the last leaf in two when it overflows (65 = 32 + 33) and fills the 33 up
-    // again: leaves of 32, then a last one of 33 to 64. 2,560 = 78 x 32 + 64: 79 leaves.
-    assertEquals((n - LEAF) / (LEAF / 2) + 1, set.leafCount(), "leaves after appending");
+    // Appending fills leaves up: a full last leaf and one more range become 64 + 1, as B-trees
+    // split on ascending inserts. 2,560 = 40 x 64: 40 full leaves.
+    assertEquals(n / LEAF, set.leafCount(), "leaves after appending");
     // Remove three ranges of every four, in order: each write empties part of one leaf, and a
     // leaf left with fewer than 32 takes its neighbour in.
     for (long k = 0; k < n; k++) {
@@ -150,8 +150,9 @@ class IntervalTreeRangeSetLeavesTest {
     assertTrue(set.checkInvariants());
     long count = set.rangeCount();
     assertEquals(n / 4, count);
-    // Without the neighbour rule, 80 leaves of 8 would be left; with it, about 16 to 32 a leaf.
-    assertTrue(set.leafCount() <= count / (LEAF / 4) + 1,
+    // Without the neighbour rule, 40 leaves of 16 would be left; with it, half full or more on
+    // average (16 leaves here).
+    assertTrue(set.leafCount() <= count / (LEAF / 2) + 1,
         () -> set.leafCount() + " leaves for " + count + " ranges");
   }
 
