@@ -219,6 +219,8 @@ class FrameTableCountsTest {
     recorder.duringValidation = () -> {
       assertEquals(L1 | 1, t.typeInfo(3));
       assertFalse(t.pageLock(3));
+      assertFalse(t.isLiveL1Table(3), "not validated yet");
+      assertFalse(t.isLiveTable(3, PageType.L1_PAGE_TABLE));
     };
     assertEquals(0, t.getPageType(3, PageType.L1_PAGE_TABLE));
     assertEquals(L1 | VALIDATED | 1, t.typeInfo(3));
@@ -348,6 +350,28 @@ class FrameTableCountsTest {
     assertEquals(9, t.readEntry(2, 1));
     assertThrows(IllegalArgumentException.class, () -> t.storeEntry(2, -1, 1));
     assertThrows(IllegalArgumentException.class, () -> t.compareAndSetEntry(2, 512, 0, 1));
+  }
+
+  @Test
+  void rangesAreCheckedToTheirLastFrameAndNewOwnersGetZeroedFrames() {
+    FrameTable t = table();
+    t.assignPage(12, 2);
+    assertThrows(IllegalStateException.class, () -> t.assignRange(10, 12, 1));
+    assertThrows(IllegalStateException.class, () -> t.shareWithDomIo(11, 12));
+    assertEquals(DomainIds.OWNER_NONE, t.owner(10), "nothing of a refused range changes");
+    assertEquals(DomainIds.OWNER_NONE, t.owner(11));
+    // assign_pages hands out zeroed frames, whatever a free frame held.
+    t.storeEntry(13, 4, 0x77);
+    t.assignPage(13, 1);
+    assertEquals(0, t.readEntry(13, 4));
+    t.storeEntry(14, 4, 0x77);
+    t.setUpCompatL4(14);
+    assertEquals(0, t.readEntry(14, 4));
+    // The smallest table: one frame, of RAM.
+    FrameTable one = new FrameTable(1);
+    one.assignPage(0, 1);
+    one.storeEntry(0, 511, 0x55);
+    assertEquals(0x55, one.readEntry(0, 511));
   }
 
   @Test
