@@ -47,8 +47,9 @@ class PvCountAuditTest {
     return seen;
   }
 
-  private static List<String> audit(PvMmu mmu) {
-    return audit(mmu, ReferenceHolders.NONE);
+  /** The report of {@code mmu} with no holders is exactly {@code expected}, in order. */
+  private static void assertReport(PvMmu mmu, String... expected) {
+    assertEquals(List.of(expected), audit(mmu, ReferenceHolders.NONE));
   }
 
   @Test
@@ -57,16 +58,16 @@ class PvCountAuditTest {
     // DATA: its allocation and L1's writable entry, so 2 general and 1 writable type reference.
     assertEquals(2, t.frames.generalCount(DATA));
     assertTrue(t.frames.getPage(DATA, 1));
-    assertEquals(List.of("mfn 0x150: general count 3, expected 2"), audit(t.mmu));
+    assertReport(t.mmu, "mfn 0x150: general count 3, expected 2");
     t.frames.putPage(DATA);
     assertEquals(0, t.frames.getPageType(DATA, PageType.WRITABLE_PAGE));
-    assertEquals(List.of("mfn 0x150: WRITABLE_PAGE count 2, expected 1"), audit(t.mmu));
+    assertReport(t.mmu, "mfn 0x150: WRITABLE_PAGE count 2, expected 1");
     // L4: allocation, pin and v0's base: 3 general, 2 type references.
     t.frames.putPageType(DATA);
     assertEquals(3, t.frames.generalCount(L4));
     assertEquals(2, t.frames.typeCount(L4));
     t.frames.putPage(L4);
-    assertEquals(List.of("mfn 0x140: general count 2, expected 3"), audit(t.mmu));
+    assertReport(t.mmu, "mfn 0x140: general count 2, expected 3");
   }
 
   @Test
@@ -76,11 +77,10 @@ class PvCountAuditTest {
     t.frames.storeEntry(L2, 5, pde(DATA));
     // An L2 entry naming a frame without a frame-table entry.
     t.frames.storeEntry(L2, 6, pde(0x1000));
-    assertEquals(List.of(
-        "mfn 0x142: L2_PAGE_TABLE slot 5 names 0x150 typed WRITABLE_PAGE",
+    assertReport(t.mmu, "mfn 0x142: L2_PAGE_TABLE slot 5 names 0x150 typed WRITABLE_PAGE",
         "mfn 0x142: L2_PAGE_TABLE slot 6 names invalid frame 0x1000",
         "mfn 0x150: general count 2, expected 3",
-        "mfn 0x150: WRITABLE_PAGE count 1, expected 2"), audit(t.mmu));
+        "mfn 0x150: WRITABLE_PAGE count 1, expected 2");
   }
 
   @Test
@@ -88,10 +88,9 @@ class PvCountAuditTest {
     TreeFixture t = pinnedTree(PvSwitches.HARDENED);
     // L1 maps L1B writable: one more general reference and a writable type it cannot have.
     t.frames.storeEntry(L1, 5, Pte.fromMfn(L1B, PAGE_PRESENT | PAGE_RW));
-    assertEquals(List.of(
-        "mfn 0x144: general count 2, expected 3",
+    assertReport(t.mmu, "mfn 0x144: general count 2, expected 3",
         "mfn 0x144: L1_PAGE_TABLE count 1, expected 2",
-        "mfn 0x144: mapped writable 1 times but typed L1_PAGE_TABLE"), audit(t.mmu));
+        "mfn 0x144: mapped writable 1 times but typed L1_PAGE_TABLE");
   }
 
   @Test
@@ -106,8 +105,7 @@ class PvCountAuditTest {
       visitor.entry(t.domU, Pte.fromMfn(PvFixture.RW_IN_TABLE, PAGE_PRESENT | PAGE_RW));
       visitor.entry(t.domU, Pte.fromMfn(0x161, PAGE_RW));
     };
-    assertEquals(List.of(
-        "mfn 0x160: general count 1, expected 2",
+    assertEquals(List.of("mfn 0x160: general count 1, expected 2",
         "mfn 0x160: NONE count 0, expected 1",
         "mfn 0x160: mapped writable 1 times but typed NONE",
         "mfn 0x300: general count 1, expected 2"), audit(t.mmu, holders));
@@ -118,21 +116,19 @@ class PvCountAuditTest {
     TreeFixture t = pinnedTree(PvSwitches.HARDENED);
     t.v1.setBaseptr(DATA);
     t.v2.setBaseptr(0x1000);
-    assertEquals(List.of(
-        "mfn 0x150: base of d1 (PV64) vcpu 1 is not an L4 table",
-        "mfn 0x1000: base of d1 (PV64) vcpu 2 is not an L4 table"), audit(t.mmu));
+    assertReport(t.mmu, "mfn 0x150: base of d1 (PV64) vcpu 1 is not an L4 table",
+        "mfn 0x1000: base of d1 (PV64) vcpu 2 is not an L4 table");
   }
 
   @Test
   void linearCountsAreAuditedUnderSingleLevelOnly() {
     TreeFixture t = pinnedTree(PvSwitches.HARDENED);
     t.frames.incLinearEntries(L2);
-    assertEquals(List.of("mfn 0x142: linear_pt_count 1, expected 0 (0 linear entries, 0 uses)"),
-        audit(t.mmu));
+    assertReport(t.mmu, "mfn 0x142: linear_pt_count 1, expected 0 (0 linear entries, 0 uses)");
     // The seed keeps no linear_pt_count (UNRESTRICTED): the same count is not looked at.
     TreeFixture seed = pinnedTree(PvSwitches.SEED_2010);
     seed.frames.incLinearEntries(L2);
-    assertEquals(List.of(), audit(seed.mmu));
+    assertReport(seed.mmu);
   }
 
   @Test
@@ -140,9 +136,9 @@ class PvCountAuditTest {
     TreeFixture t = pinnedTree(PvSwitches.HARDENED);
     // A compat L4 no vCPU holds: Xen's frame, one type reference nobody accounts for.
     t.frames.setUpCompatL4(0x500);
-    assertEquals(List.of(
+    assertReport(t.mmu,
         "mfn 0x500: live L4_PAGE_TABLE owned by DOMID_XEN, no domain or vCPU of this MMU",
-        "mfn 0x500: L4_PAGE_TABLE count 1, expected 0"), audit(t.mmu));
+        "mfn 0x500: L4_PAGE_TABLE count 1, expected 0");
   }
 
   @Test
@@ -151,40 +147,37 @@ class PvCountAuditTest {
     assertEquals(0, t.frames.getPageType(0x160, PageType.L2_PAGE_TABLE, true));
     t.frames.testAndSetPinned(0x160);
     // type_info: L2 (2 << 61) | pinned (1 << 60) | validated (1 << 59) | pae_xen_l2 (1 << 58) | 1.
-    assertEquals(List.of(
-        "mfn 0x160: general count 1, expected 2",
+    assertReport(t.mmu, "mfn 0x160: general count 1, expected 2",
         "mfn 0x160: PGT_pae_xen_l2 on type_info 0x5c00000000000001"
-            + " (expected: an unpinned L2 in use)"), audit(t.mmu));
+            + " (expected: an unpinned L2 in use)");
   }
 
   @Test
   void compatL3SlotsAreAudited() {
     CompatFixture c = new CompatFixture(PvSwitches.HARDENED).write();
     assertEquals(0, c.mmu.pinTable(c.pae, CompatFixture.L3, PageType.L3_PAGE_TABLE));
-    assertEquals(List.of(), audit(c.mmu));
+    assertReport(c.mmu);
     // Slot 4 does not translate: Xen cleared it when it validated the L3.
     long stray = CompatFixture.pdpte(CompatFixture.DATA0);
     c.frames.storeEntry(CompatFixture.L3, 4, stray);
-    assertEquals(List.of("mfn 0x440: L3_PAGE_TABLE slot 4 holds " + Pte.toHex(stray)
-        + " (expected: cleared)"), audit(c.mmu));
+    assertReport(c.mmu, "mfn 0x440: L3_PAGE_TABLE slot 4 holds " + Pte.toHex(stray)
+        + " (expected: cleared)");
     c.frames.storeEntry(CompatFixture.L3, 4, 0);
     // Slot 3 names slot 2's L2, which has no PGT_pae_xen_l2; the flagged L2 is held by nothing.
     long slot3 = c.frames.readEntry(CompatFixture.L3, 3);
     c.frames.storeEntry(CompatFixture.L3, 3, CompatFixture.adjusted(CompatFixture.L2_2));
-    assertEquals(List.of(
-        "mfn 0x443: general count 2, expected 3",
+    assertReport(c.mmu, "mfn 0x443: general count 2, expected 3",
         "mfn 0x443: L2_PAGE_TABLE count 1, expected 2",
         "mfn 0x443: named by slot 3 of 1 L3 tables with PGT_pae_xen_l2 clear (expected: one, set)",
         "mfn 0x444: general count 2, expected 1",
-        "mfn 0x444: L2_PAGE_TABLE count 1, expected 0"), audit(c.mmu));
+        "mfn 0x444: L2_PAGE_TABLE count 1, expected 0");
     // Slot 3 empty.
     c.frames.storeEntry(CompatFixture.L3, 3, 0);
-    assertEquals(List.of(
-        "mfn 0x440: L3_PAGE_TABLE slot 3 holds 0000000000000000"
+    assertReport(c.mmu, "mfn 0x440: L3_PAGE_TABLE slot 3 holds 0000000000000000"
             + " (expected: the PAE L2 with Xen's slots)",
         "mfn 0x444: general count 2, expected 1",
-        "mfn 0x444: L2_PAGE_TABLE count 1, expected 0"), audit(c.mmu));
+        "mfn 0x444: L2_PAGE_TABLE count 1, expected 0");
     c.frames.storeEntry(CompatFixture.L3, 3, slot3);
-    assertEquals(List.of(), audit(c.mmu));
+    assertReport(c.mmu);
   }
 }
