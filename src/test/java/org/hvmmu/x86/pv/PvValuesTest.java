@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.RecordComponent;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -103,32 +104,21 @@ class PvValuesTest {
   }
 
   @Test
-  void eachSwitchCopyChangesItsOwnComponentOnly() {
+  void eachSwitchCopyChangesItsOwnComponentOnly() throws ReflectiveOperationException {
     PvSwitches s = PvSwitches.SEED_2010;
-    // SEED_2010: exemption, no uncached MMIO, relax off, P/RW fast path, no foreign check,
-    // unrestricted linear tables, no flush, compat L3 linear entries and the slot-3 re-check.
-    assertEquals(new PvSwitches(false, false, MmioRelax.OFF, false, false,
-        LinearPageTables.UNRESTRICTED, false, true, true), s.withPrivilegedExemption(false));
-    assertEquals(new PvSwitches(true, true, MmioRelax.OFF, false, false,
-        LinearPageTables.UNRESTRICTED, false, true, true), s.withForceUncachedMmio(true));
-    assertEquals(new PvSwitches(true, false, MmioRelax.ALL, false, false,
-        LinearPageTables.UNRESTRICTED, false, true, true), s.withMmioRelax(MmioRelax.ALL));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, true, false,
-        LinearPageTables.UNRESTRICTED, false, true, true), s.withFastPathComparesCacheBits(true));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, false, true,
-        LinearPageTables.UNRESTRICTED, false, true, true),
-        s.withL1eOwnerNeedsIomemPermission(true));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, false, false,
-        LinearPageTables.DISABLED, false, true, true),
-        s.withLinearPageTables(LinearPageTables.DISABLED));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, false, false,
-        LinearPageTables.UNRESTRICTED, true, true, true), s.withFlushAfterHigherLevelUpdate(true));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, false, false,
-        LinearPageTables.UNRESTRICTED, false, false, true),
-        s.withCompatL3LinearPageTables(false));
-    assertEquals(new PvSwitches(true, false, MmioRelax.OFF, false, false,
-        LinearPageTables.UNRESTRICTED, false, true, false),
-        s.withCompatL3UpdateRechecksSlot3(false));
+    assertOnlyChanged(s.withPrivilegedExemption(false), "privilegedExemption", false);
+    assertOnlyChanged(s.withForceUncachedMmio(true), "forceUncachedMmio", true);
+    assertOnlyChanged(s.withMmioRelax(MmioRelax.ALL), "mmioRelax", MmioRelax.ALL);
+    assertOnlyChanged(s.withFastPathComparesCacheBits(true), "fastPathComparesCacheBits", true);
+    assertOnlyChanged(s.withL1eOwnerNeedsIomemPermission(true), "l1eOwnerNeedsIomemPermission",
+        true);
+    assertOnlyChanged(s.withLinearPageTables(LinearPageTables.DISABLED), "linearPageTables",
+        LinearPageTables.DISABLED);
+    assertOnlyChanged(s.withFlushAfterHigherLevelUpdate(true), "flushAfterHigherLevelUpdate",
+        true);
+    assertOnlyChanged(s.withCompatL3LinearPageTables(false), "compatL3LinearPageTables", false);
+    assertOnlyChanged(s.withCompatL3UpdateRechecksSlot3(false), "compatL3UpdateRechecksSlot3",
+        false);
     // The seven-switch constructor leaves both compat switches off, as upstream has them.
     PvSwitches seven = new PvSwitches(true, false, MmioRelax.OFF, false, false,
         LinearPageTables.UNRESTRICTED, false);
@@ -136,5 +126,17 @@ class PvValuesTest {
     assertFalse(seven.compatL3UpdateRechecksSlot3());
     assertThrows(NullPointerException.class, () -> s.withMmioRelax(null));
     assertThrows(NullPointerException.class, () -> s.withLinearPageTables(null));
+  }
+
+  /** {@code copy} is {@link PvSwitches#SEED_2010} with {@code component} set to {@code value}. */
+  private static void assertOnlyChanged(PvSwitches copy, String component, Object value)
+      throws ReflectiveOperationException {
+    for (RecordComponent c : PvSwitches.class.getRecordComponents()) {
+      Object expected = c.getName().equals(component)
+          ? value
+          : c.getAccessor().invoke(PvSwitches.SEED_2010);
+      assertEquals(expected, c.getAccessor().invoke(copy), component + " changed " + c.getName());
+    }
+    assertEquals(value, PvSwitches.class.getMethod(component).invoke(copy));
   }
 }
