@@ -95,6 +95,7 @@ class HigherLevelEdgesTest {
     assertFalse(single.getL3LinearPagetable(ro(0x151), 0x160, f.domU));
     assertEquals(0, f.frames.linearPtCount(0x160));
     assertEquals(0, f.frames.linearPtCount(0x151));
+    assertTrue(single.getL3LinearPagetable(ro(0x160), 0x160, f.domU), "a self-map");
     assertEquals(general, f.frames.generalCount(0x151));
     assertEquals(1, f.frames.typeCount(0x151));
     // Under SINGLE_LEVEL the entry's table must be the domain's own; the seed does not ask.
@@ -120,6 +121,7 @@ class HigherLevelEdgesTest {
     assertEquals(l1Types + 1, t.frames.typeCount(L1));
     assertEquals(-Errno.EINVAL, h.getPageFromL2e(TreeFixture.pde(L1) | PAGE_PCD, L2, t.domU));
     assertEquals(0, h.getPageFromL3e(TreeFixture.pde(L2), L3, t.domU));
+    assertEquals(-Errno.EINVAL, h.getPageFromL3e(TreeFixture.pde(L2) | PAGE_PCD, L3, t.domU));
     assertEquals(0, h.getPageFromL4e(TreeFixture.pde(L3), L4, t.domU));
     assertEquals(-Errno.EINVAL, h.getPageFromL4e(TreeFixture.pde(L1), L4, t.domU),
         "an L1 is no L3, and R/W rules out a linear entry");

@@ -54,6 +54,8 @@ class PvMmuRefusalsTest {
     assertThrows(IllegalArgumentException.class, () -> f.mmu.createVcpu(f.hvm, 0));
     assertThrows(IllegalArgumentException.class, () -> f.mmu.createVcpu(f.mmu.domIo(), 0));
     assertThrows(IllegalArgumentException.class, () -> f.mmu.createVcpu(other.domU, 0));
+    assertThrows(IllegalArgumentException.class, () -> f.mmu.createVcpu(other.pae, 0, 0x500));
+    assertEquals(0, f.frames.typeInfo(0x500), "the frame stays free");
     assertThrows(IllegalArgumentException.class, () -> f.mmu.createVcpu(f.domU, -1));
     PvVcpu v3 = f.mmu.createVcpu(f.domU, 3);
     assertSame(v3, f.domU.vcpu(3));
@@ -132,6 +134,11 @@ class PvMmuRefusalsTest {
     assertThrows(IllegalStateException.class,
         () -> t.mmu.modL1Entry(t.f.noio, L1, 0, 0, t.f.noio));
     assertArrayEquals(counts, t.f.counts());
+    // MMUEXT_UNPIN_TABLE of a frame another domain pinned: -EINVAL, and it stays pinned.
+    assertEquals(0, t.mmu.pinTable(t.f.dom0, 0x210, PageType.L1_PAGE_TABLE));
+    long[] pinned = t.f.counts();
+    assertEquals(-Errno.EINVAL, t.mmu.unpinTable(t.domU, 0x210));
+    assertArrayEquals(pinned, t.f.counts());
     // Slot 511 is the last one.
     assertEquals(0, t.mmu.modL2Entry(t.domU, L2, 511, 0));
   }
