@@ -206,6 +206,20 @@ class L1eValidatorTest {
   }
 
   @Test
+  void shouldGiveBackEveryReferenceOfARefusedRamEntry() {
+    PvFixture f = new PvFixture(HARD);
+    L1eValidator v = f.mmu.validator();
+    long[] before = f.counts();
+    // get_page_from_l1e: a Xen heap page's cache attribute may not change (-EACCES); the general
+    // and the writable type reference a writable entry took are dropped again.
+    assertEquals(-Errno.EACCES, v.getPageFromL1e(pte(0x1f0, P | RW | PAGE_PCD), f.domU, f.domU));
+    // A free frame is nobody's, not even on a privileged domain's behalf (-EBUSY).
+    assertEquals(-Errno.EBUSY, v.getPageFromL1e(pte(0x500, P), f.noio, f.dom0));
+    assertArrayEquals(before, f.counts());
+    assertEquals(0, f.frames.typeCount(0x1f0));
+  }
+
+  @Test
   void shouldRefuseWritableMappingsOfAPageTable() {
     PvFixture f = new PvFixture(SEED);
     assertEquals(0, f.mmu.pinL1Table(f.domU, 0x110));
