@@ -30,22 +30,6 @@ class MmuValuesTest {
     assertEquals(0x40, PageFaultErrorCode.SS);
   }
 
-  @ParameterizedTest(name = "0x{0}: {1}")
-  @CsvSource({
-    "0, 0",
-    "1, P",
-    "7, P|W|U",
-    "9, P|RSVD",
-    "15, P|U|I",
-    "7f, P|W|U|RSVD|I|PK|SS",
-    "80, 0x80",
-    "8000, 0x8000",
-    "100000003, P|W|0x100000000",
-  })
-  void shouldDescribeErrorCodes(String code, String text) {
-    assertEquals(text, PageFaultErrorCode.describe(Long.parseLong(code, 16)));
-  }
-
   @Test
   void shouldPlaceTheQualificationBitsAsTheSdmDoes() {
     // SDM vol. 3C table 27-7, bits 0 to 13.
@@ -60,21 +44,32 @@ class MmuValuesTest {
     }
   }
 
-  @ParameterizedTest(name = "0x{0}: {1}")
+  @ParameterizedTest(name = "{0} 0x{1}: {2}")
   @CsvSource({
-    "0, 0",
+    "PF, 0, 0",
+    "PF, 1, P",
+    "PF, 7, P|W|U",
+    "PF, 9, P|RSVD",
+    "PF, 15, P|U|I",
+    "PF, 7f, P|W|U|RSVD|I|PK|SS",
+    "PF, 80, 0x80",
+    "PF, 8000, 0x8000",
+    "PF, 100000003, P|W|0x100000000",
+    "EPT, 0, 0",
     // mmu.md §1.4: Xen's store to an mmio_ro page: W, readable, executable, GLA valid, translated.
-    "1aa, W|PR|PX|GLA|GLA-TR",
-    "1ab, R|W|PR|PX|GLA|GLA-TR",
-    "7, R|W|X",
-    "78, PR|PW|PX|PUX",
-    "e00, GU|GW|GNX",
-    "3000, NMI|SS",
-    // Bits above 13 have no name here.
-    "4001, R",
+    "EPT, 1aa, W|PR|PX|GLA|GLA-TR",
+    "EPT, 1ab, R|W|PR|PX|GLA|GLA-TR",
+    "EPT, 7, R|W|X",
+    "EPT, 78, PR|PW|PX|PUX",
+    "EPT, e00, GU|GW|GNX",
+    "EPT, 3000, NMI|SS",
+    // Bits above 13 have no name in a qualification.
+    "EPT, 4001, R",
   })
-  void shouldDescribeQualifications(String q, String text) {
-    assertEquals(text, EptQualification.describe(Long.parseLong(q, 16)));
+  void shouldDescribeErrorCodesAndQualifications(String kind, String code, String text) {
+    long value = Long.parseLong(code, 16);
+    assertEquals(text, kind.equals("PF") ? PageFaultErrorCode.describe(value)
+        : EptQualification.describe(value));
   }
 
   @Test

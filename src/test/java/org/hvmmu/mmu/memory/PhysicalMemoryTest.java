@@ -14,6 +14,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class PhysicalMemoryTest {
+  /** Frame 0 RAM, frame 1 the device, above them nothing (MAXPHYADDR 40). */
+  private static PhysicalMemory ramThenDevice(Recorder dev) {
+    PhysicalMemory m = new PhysicalMemory(40);
+    m.addRam(0, 0);
+    m.addMmio(1, 1, dev);
+    return m;
+  }
+
   /** A device that records accesses and answers reads with a pattern of its address. */
   private static final class Recorder implements MmioHandler {
     final List<String> log = new ArrayList<>();
@@ -73,10 +81,8 @@ class PhysicalMemoryTest {
 
   @Test
   void shouldSplitAcrossRegionsIntoNaturallyAlignedPieces() {
-    PhysicalMemory m = new PhysicalMemory(40);
     Recorder dev = new Recorder();
-    m.addRam(0, 0);
-    m.addMmio(1, 1, dev);
+    PhysicalMemory m = ramThenDevice(dev);
     m.write(0xFFE, 8, 0x1122_3344_5566_7788L);
     // RAM gets 0x7788 at 0xffe; the device gets the other 6 bytes as 4 at 0x1000 and 2 at 0x1004.
     assertEquals(List.of("w 1000 4 33445566", "w 1004 2 1122"), dev.log);
@@ -271,10 +277,8 @@ class PhysicalMemoryTest {
 
   @Test
   void shouldCopyBytesAcrossRamDevicesAndHoles() {
-    PhysicalMemory m = new PhysicalMemory(40);
     Recorder dev = new Recorder();
-    m.addRam(0, 0);
-    m.addMmio(1, 1, dev);
+    PhysicalMemory m = ramThenDevice(dev);
     m.write(0xFFE, 2, 0xBBAA);
     byte[] out = new byte[8];
     // Two RAM bytes, two device bytes (single-byte reads: the recorder answers 0xa0), at 2.
