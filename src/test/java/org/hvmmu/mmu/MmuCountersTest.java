@@ -24,6 +24,11 @@ class MmuCountersTest {
 
   /** A 4-level guest whose tables, but not its data page, are mapped in the nested tables. */
   private static Vcpu guest(NestedFixture f, long dataLeaf) {
+    return guest(f, dataLeaf, TlbConfig.none());
+  }
+
+  /** The same guest with the given TLBs and caches. */
+  private static Vcpu guest(NestedFixture f, long dataLeaf, TlbConfig tlbs) {
     long root = f.guest.newTable();
     f.guest.map(root, 4, LA, DATA_GPA, 1, 0x27, 0x67); // A (and D) set: no guest A/D writes
     boolean ept = f.kind == NestedPaging.EPT;
@@ -32,14 +37,14 @@ class MmuCountersTest {
       f.mapNested(t, ept ? NestedFixture.EPT_RWX : 0x27, ept ? NestedFixture.EPT_LEAF : 0x67);
     }
     if (dataLeaf >= 0) {
-      f.mapNested(DATA_GPA, NestedFixture.EPT_RWX, dataLeaf);
+      f.mapNested(DATA_GPA, ept ? NestedFixture.EPT_RWX : 0x27, dataLeaf);
     }
     Vcpu v;
     if (ept) {
-      v = new Vcpu(f.memory, MmuFeatures.intel(46), MmuSwitches.DEFAULT, TlbConfig.none(), LAT);
+      v = new Vcpu(f.memory, MmuFeatures.intel(46), MmuSwitches.DEFAULT, tlbs, LAT);
       v.configureEpt(f.nestedRoot | 6 | (3 << 3), 1);
     } else {
-      v = new Vcpu(f.memory, MmuFeatures.amd(46), MmuSwitches.AMD, TlbConfig.none(), LAT);
+      v = new Vcpu(f.memory, MmuFeatures.amd(46), MmuSwitches.AMD, tlbs, LAT);
       v.configureNpt(f.nestedRoot, 1, ControlRegisters.CR4_PAE, EFER);
     }
     assertEquals(0, v.loadState(CR0, root, ControlRegisters.CR4_PAE, EFER));
@@ -151,5 +156,30 @@ class MmuCountersTest {
     }
     assertThrows(IllegalArgumentException.class, () -> c.pagingStructureCacheHits(1));
     assertThrows(IllegalArgumentException.class, () -> c.pagingStructureCacheHits(6));
+  }
+
+  @Test
+  void cachedNestedRightsShouldFaultWithoutAWalk() {
+    // EPT: a read-only leaf (R, WB). A read fills the TLB; a write then faults from the cached
+    // rights (strict retention, SDM vol. 3A §4.10.4.3) with the qualification a walk gives: W,
+    // readable, GLA valid and translated, a user-mode writable guest translation (table 27-7).
+    Vcpu v = guest(new NestedFixture(NestedPaging.EPT, 4, 1), 1 | (6L << 3),
+        TlbConfig.goldenCove());
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10, v.translate(LA + 0x10, Access.READ));
+    long walks = v.counters().walks();
+    assertEquals(Fault.eptViolation(0x78A), v.translate(LA + 0x18, Access.WRITE));
+    assertEquals(walks, v.counters().walks(), "no walk");
+    assertEquals(DATA_GPA + 0x18, v.faultGuestPhysical());
+    assertEquals(LA + 0x18, v.faultGuestLinear());
+    // The exit removed the combined mapping (vol. 3C §28.3.3.1): the next write walks.
+    assertEquals(Fault.eptViolation(0x78A), v.translate(LA + 0x18, Access.WRITE));
+    assertEquals(walks + 1, v.counters().walks());
+    // NPT: a nested leaf without R/W (P|US|A|D); svm_npt.c npt_rw: 0x1_0000_0007.
+    Vcpu n = guest(new NestedFixture(NestedPaging.NPT, 4, 1), 0x65, TlbConfig.goldenCove());
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10, n.translate(LA + 0x10, Access.READ));
+    walks = n.counters().walks();
+    assertEquals(Fault.nestedPageFault(0x1_0000_0007L), n.translate(LA + 0x18, Access.WRITE));
+    assertEquals(walks, n.counters().walks(), "no walk");
+    assertEquals(DATA_GPA + 0x18, n.faultGuestPhysical());
   }
 }
