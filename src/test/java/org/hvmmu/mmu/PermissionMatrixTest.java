@@ -73,7 +73,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>By default a sample of {@value #SAMPLE_PER_CONFIGURATION} combinations per paging mode and
  * MAXPHYADDR runs, from a fixed seed that {@code -Dhvmmu.seed=...} replaces; {@code
- * -Dhvmmu.exhaustive=true} (and the {@code campaign} profile) runs all of them.
+ * -Dhvmmu.exhaustive=true} (and the {@code campaign} profile) runs all of them; {@code
+ * -Dhvmmu.matrixSample=N} runs N per configuration instead (the mutation profile's smaller sample).
  */
 class PermissionMatrixTest {
   private static final int SAMPLE_PER_CONFIGURATION = 150_000;
@@ -89,10 +90,11 @@ class PermissionMatrixTest {
   void shouldAgreeWithTheSdmOracleOnEveryCombinationRun() throws Exception {
     boolean exhaustive = Boolean.parseBoolean(System.getProperty("hvmmu.exhaustive", "false"));
     long seed = seed();
+    int sample = Integer.getInteger("hvmmu.matrixSample", SAMPLE_PER_CONFIGURATION);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     StringBuilder report = new StringBuilder();
     report.append("PermissionMatrixTest: ")
-        .append(exhaustive ? "exhaustive" : "sample of " + SAMPLE_PER_CONFIGURATION
+        .append(exhaustive ? "exhaustive" : "sample of " + sample
             + " per configuration, seed 0x" + Long.toHexString(seed))
         .append(", ").append(threads).append(" thread(s)\n");
     List<String> mismatches = new ArrayList<>();
@@ -107,7 +109,7 @@ class PermissionMatrixTest {
       long count = space.size();
       if (!exhaustive) {
         SplittableRandom random = new SplittableRandom(seed ^ (levels * 1000L + maxPhyAddr));
-        indexes = new long[SAMPLE_PER_CONFIGURATION];
+        indexes = new long[sample];
         for (int i = 0; i < indexes.length; i++) {
           indexes[i] = random.nextLong(space.size());
         }

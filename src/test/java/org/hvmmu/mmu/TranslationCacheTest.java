@@ -95,4 +95,76 @@ class TranslationCacheTest {
     assertEquals(16, CacheGeometry.of(96, 6).sets());
     assertEquals(0, CacheGeometry.NONE.sets());
   }
+
+  @Test
+  void shouldAcceptTheLimitsOfEveryShape() {
+    // The documented ranges: 0 to 65536 entries, 1 to 64 ways dividing them, a power-of-two set
+    // count; limits worked by hand.
+    assertEquals(1024, CacheGeometry.of(65536, 64).sets());
+    assertThrows(IllegalArgumentException.class, () -> CacheGeometry.of(65537, 1));
+    assertEquals(1, CacheGeometry.of(64, 64).sets());
+    assertThrows(IllegalArgumentException.class, () -> CacheGeometry.of(65, 65));
+    assertThrows(IllegalArgumentException.class, () -> CacheGeometry.of(8, 0));
+    assertEquals(1, CacheGeometry.of(1, 1).sets());
+    assertEquals(0, CacheGeometry.of(0, 0).sets(), "no structure: the ways do not matter");
+    assertThrows(IllegalArgumentException.class, () -> new CacheGeometry(8, 2, null));
+    assertEquals(new CacheGeometry(0, 1, Replacement.LRU), CacheGeometry.fullyAssociative(0));
+    assertEquals(new CacheGeometry(48, 48, Replacement.LRU), CacheGeometry.fullyAssociative(48));
+    assertEquals(new CacheGeometry(64, 4, Replacement.RANDOM),
+        CacheGeometry.of(64, 4).withReplacement(Replacement.RANDOM));
+    // Tree pseudo-LRU over a power-of-two number of ways.
+    assertEquals(2, new CacheGeometry(4, 2, Replacement.TREE_PLRU).sets());
+  }
+
+  @Test
+  void shouldCountValidEntriesThroughFillsAndInvalidations() {
+    TranslationCache c = new TranslationCache("t", CacheGeometry.of(4, 4), false, 1);
+    assertTrue(c.enabled());
+    c.fill(0, 10, 0, 0, 0, 0);
+    c.fill(1, 11, 0, 0, 0, 0);
+    c.fill(1, 12, 0, 0, 0, 0); // refilling a valid entry adds none
+    assertEquals(2, c.validEntries());
+    assertEquals(3, c.fills);
+    c.invalidate(1);
+    c.invalidate(1); // already invalid
+    assertEquals(1, c.validEntries());
+    assertEquals(-1, c.find(0, 12, 12));
+    assertEquals(0, c.find(0, 99, 10), "the second key matches too");
+    assertEquals(1, c.victim(0), "the first invalid way");
+    assertFalse(new TranslationCache("n", CacheGeometry.NONE, false, 1).enabled());
+  }
+
+  @Test
+  void treePseudoLruOfOneWayShouldEvictThatWay() {
+    TranslationCache c = new TranslationCache("t", new CacheGeometry(4, 1, Replacement.TREE_PLRU),
+        false, 1);
+    c.fill(c.victim(2), 5, 0, 0, 0, 0);
+    assertEquals(2, c.victim(2));
+    c.touch(2);
+    assertEquals(2, c.victim(2));
+  }
+
+  @Test
+  void randomShouldUseItsSeedAndAFixedOneForZero() {
+    // Two seeds give two sequences; seed 0 is replaced by a fixed non-zero seed (xorshift would
+    // stay at 0 and always pick way 0).
+    List<Integer> zero = victims(0);
+    List<Integer> other = victims(1);
+    assertTrue(zero.stream().distinct().count() > 4, "spreads over the ways: " + zero);
+    assertFalse(zero.equals(other));
+    assertEquals(zero, victims(0x9E3779B97F4A7C15L));
+  }
+
+  private static List<Integer> victims(long seed) {
+    TranslationCache c = new TranslationCache("t", new CacheGeometry(8, 8, Replacement.RANDOM),
+        false, seed);
+    for (int k = 0; k < 8; k++) {
+      c.fill(c.victim(0), k, 0, 0, 0, 0);
+    }
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      out.add(c.victim(0));
+    }
+    return out;
+  }
 }

@@ -14,6 +14,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class PhysicalMemoryTest {
+  /** Frame 0 RAM, frame 1 the device, above them nothing (MAXPHYADDR 40). */
+  private static PhysicalMemory ramThenDevice(Recorder dev) {
+    PhysicalMemory m = new PhysicalMemory(40);
+    m.addRam(0, 0);
+    m.addMmio(1, 1, dev);
+    return m;
+  }
+
   /** A device that records accesses and answers reads with a pattern of its address. */
   private static final class Recorder implements MmioHandler {
     final List<String> log = new ArrayList<>();
@@ -73,10 +81,8 @@ class PhysicalMemoryTest {
 
   @Test
   void shouldSplitAcrossRegionsIntoNaturallyAlignedPieces() {
-    PhysicalMemory m = new PhysicalMemory(40);
     Recorder dev = new Recorder();
-    m.addRam(0, 0);
-    m.addMmio(1, 1, dev);
+    PhysicalMemory m = ramThenDevice(dev);
     m.write(0xFFE, 8, 0x1122_3344_5566_7788L);
     // RAM gets 0x7788 at 0xffe; the device gets the other 6 bytes as 4 at 0x1000 and 2 at 0x1004.
     assertEquals(List.of("w 1000 4 33445566", "w 1004 2 1122"), dev.log);
@@ -235,5 +241,68 @@ class PhysicalMemoryTest {
     assertEquals(2, m.allocatedFrames(), "only the frames with data");
     assertEquals(9, m.read(4096 + 7, 1));
     assertEquals(1, m.read(image.length - 1, 1));
+  }
+
+  @Test
+  void shouldAcceptMaxPhyAddrFrom32To52Bits() {
+    // CPUID.80000008H:EAX[7:0] ranges over 32 to 52 (SDM vol. 3A §4.1.4); frames are 4 KiB.
+    assertEquals(0xF_FFFFL, new PhysicalMemory(32).lastFrame());
+    assertEquals(0xFF_FFFF_FFFFL, new PhysicalMemory(52).lastFrame());
+    assertEquals(52, new PhysicalMemory(52).maxPhyAddr());
+    assertThrows(IllegalArgumentException.class, () -> new PhysicalMemory(31));
+    assertThrows(IllegalArgumentException.class, () -> new PhysicalMemory(53));
+    assertThrows(IllegalArgumentException.class, () -> new PhysicalMemory(40, 0));
+    assertEquals(1, new PhysicalMemory(40, 1).frameBudget());
+    assertEquals(1L << 22, new PhysicalMemory(40).frameBudget());
+  }
+
+  @Test
+  void shouldCompareAndSetAbsentBytesAsAllOnesAndDropTheWrite() {
+    PhysicalMemory m = new PhysicalMemory(40);
+    assertFalse(m.compareAndSet(0x3000, 8, 0, 1));
+    assertTrue(m.compareAndSet(0x3000, 8, -1L, 1), "absent bytes read as all ones");
+    assertEquals(-1L, m.read(0x3000, 8), "and the write is dropped");
+    // A 4-byte compare looks at the low 32 bits of the expected value only.
+    assertTrue(m.compareAndSet(0x3004, 4, 0x1234_5678_FFFF_FFFFL, 0));
+    assertFalse(m.compareAndSet(0x3004, 4, 0xFFFF_FFFEL, 0));
+    assertEquals(0, m.allocatedFrames());
+    // A compare on an unwritten RAM frame allocates it (zeroes), then compares.
+    m.addRam(4, 4);
+    assertTrue(m.compareAndSet(0x4008, 4, 0, 0x1_0000_0067L));
+    assertEquals(0x67, m.read(0x4008, 8), "4 bytes written");
+    assertEquals(1, m.allocatedFrames());
+    assertThrows(IllegalArgumentException.class, () -> m.compareAndSet(1L << 40, 8, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> m.compareAndSet(0x4004, 8, 0, 0));
+  }
+
+  @Test
+  void shouldCopyBytesAcrossRamDevicesAndHoles() {
+    Recorder dev = new Recorder();
+    PhysicalMemory m = ramThenDevice(dev);
+    m.write(0xFFE, 2, 0xBBAA);
+    byte[] out = new byte[8];
+    // Two RAM bytes, two device bytes (single-byte reads: the recorder answers 0xa0), at 2.
+    m.readBytes(0xFFE, out, 2, 4);
+    assertArrayEquals(new byte[] {0, 0, (byte) 0xAA, (byte) 0xBB, (byte) 0xA0, (byte) 0xA0, 0, 0},
+        out);
+    assertEquals(List.of("r 1000 1", "r 1001 1"), dev.log);
+    // Absent frame 2: 0xff.
+    m.readBytes(0x2FFF, out, 0, 2);
+    assertEquals((byte) 0xFF, out[0]);
+    assertEquals((byte) 0xFF, out[1]);
+    // Writes: device bytes one at a time, absent bytes dropped, nothing for length 0.
+    dev.log.clear();
+    m.writeBytes(0xFFF, new byte[] {9, 1, 2, 3}, 1, 2);
+    assertEquals(0x01, m.read(0xFFF, 1));
+    assertEquals(List.of("w 1000 1 2"), dev.log);
+    m.writeBytes(0x2000, new byte[] {5}, 0, 1);
+    m.writeBytes(0x0, new byte[] {5}, 0, 0);
+    m.readBytes(0x0, out, 8, 0);
+    assertEquals(0, m.read(0, 1));
+    assertEquals(1, m.allocatedFrames());
+    assertThrows(IndexOutOfBoundsException.class, () -> m.readBytes(0, out, 7, 2));
+    assertThrows(IndexOutOfBoundsException.class, () -> m.writeBytes(0, out, -1, 1));
+    assertThrows(IllegalArgumentException.class, () -> m.readBytes((1L << 40) - 1, out, 0, 2));
+    assertThrows(IllegalArgumentException.class, () -> m.writeBytes(-1L, out, 0, 1));
   }
 }
