@@ -64,6 +64,9 @@ public class RangeSetContendedBenchmark {
   long[] freshEnds;
   IntervalTreeRangeSet intervalTree;
 
+  /** A set like {@link #intervalTree} that only group {@code neighbour}'s writer changes. */
+  IntervalTreeRangeSet other;
+
   /** A reader thread's position in the query array. */
   @State(Scope.Thread)
   public static class ReadCursor {
@@ -84,6 +87,7 @@ public class RangeSetContendedBenchmark {
     freshStarts = workload.freshStarts.clone();
     freshEnds = workload.freshEnds.clone();
     intervalTree = RangeStructures.intervalTree(workload);
+    other = RangeStructures.intervalTree(workload);
   }
 
   /**
@@ -109,10 +113,15 @@ public class RangeSetContendedBenchmark {
   @Group("contended")
   @GroupThreads(1)
   public int write(WriteCursor cursor) {
+    return addRemove(intervalTree, cursor);
+  }
+
+  /** Adds then removes the cursor's next fresh range on {@code set}, then pauses. */
+  private int addRemove(IntervalTreeRangeSet set, WriteCursor cursor) {
     int i = cursor.next++ & RangeWorkload.FRESH_MASK;
     long s = freshStarts[i];
     long e = freshEnds[i];
-    int rc = intervalTree.addRange(s, e) | intervalTree.removeRange(s, e);
+    int rc = set.addRange(s, e) | set.removeRange(s, e);
     if (writerPause > 0) {
       Blackhole.consumeCPU(writerPause);
     }
@@ -131,5 +140,35 @@ public class RangeSetContendedBenchmark {
   @GroupThreads(1)
   public boolean uncontendedRead(ReadCursor cursor) {
     return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+  }
+
+  /**
+   * The control of group {@code contended}: the same reads while the same writer works on another
+   * set of the same size, so the two threads compete for the machine (its cores, caches and
+   * memory, and the allocator) but share no data. {@code neighbour:read} over {@link
+   * #uncontendedRead} is what running two threads costs here; {@code contended:read} over {@code
+   * neighbour:read} is what sharing the set costs.
+   *
+   * @param cursor this thread's position
+   * @return whether it hit
+   */
+  @Benchmark
+  @Group("neighbour")
+  @GroupThreads(1)
+  public boolean neighbourRead(ReadCursor cursor) {
+    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+  }
+
+  /**
+   * The writer of group {@code neighbour}: {@link #write}'s work on {@link #other}.
+   *
+   * @param cursor this thread's position
+   * @return the two return codes, or-ed (0)
+   */
+  @Benchmark
+  @Group("neighbour")
+  @GroupThreads(1)
+  public int neighbourWrite(WriteCursor cursor) {
+    return addRemove(other, cursor);
   }
 }
