@@ -151,10 +151,7 @@ final class RangeSnapshot {
    * {@code t}, the tree the write changed.
    */
   RangeSnapshot update(IntervalBTree t, long lo, long hi) {
-    int n = leafCount();
-    if (n == 0) {
-      return of(t);
-    }
+    int n = leafCount(); // at least 1: the set held a range before this write, else it is small
     int first = leftmost(n);
     int a = slotOf(lo);
     int b = slotOf(hi);

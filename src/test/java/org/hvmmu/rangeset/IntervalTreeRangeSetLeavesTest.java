@@ -157,6 +157,29 @@ class IntervalTreeRangeSetLeavesTest {
   }
 
   @Test
+  void indexesOfOneToNineLeavesAcross2To63ShouldCompareUnsigned() {
+    // L x 64 ranges appended fill exactly L leaves: the first half of the ranges from 0, the rest
+    // from 2^63, where a signed difference would order them below the others. Keys on multiples
+    // of 4 included; an odd and an even number of leaves each.
+    for (int leaves = 1; leaves <= 9; leaves++) {
+      IntervalTreeRangeSet set = new IntervalTreeRangeSet("across 2^63", 0);
+      RangeSetModel model = new RangeSetModel();
+      long count = (long) LEAF * leaves;
+      for (long k = 0; k < count; k++) {
+        long s = k < count / 2 ? 4 * k : Long.MIN_VALUE + 4 * k;
+        addBoth(set, model, s, s + 1);
+      }
+      assertEquals(leaves, set.leafCount());
+      assertTrue(set.checkInvariants());
+      assertEdgesAnswered(set, model);
+      for (long k = 0; k < count; k++) {
+        long x = (k < count / 2 ? 4 * k : Long.MIN_VALUE + 4 * k) + 2; // in a gap
+        assertEquals(false, set.containsSingleton(x), () -> "contains 0x" + Long.toHexString(x));
+      }
+    }
+  }
+
+  @Test
   void rangesPastTwoToThe62And63ShouldBeComparedUnsignedInEveryLeaf() {
     IntervalTreeRangeSet set = new IntervalTreeRangeSet("high", 0);
     RangeSetModel model = new RangeSetModel();
