@@ -100,7 +100,7 @@ public class RangeSetContendedBenchmark {
   @Group("contended")
   @GroupThreads(1)
   public boolean read(ReadCursor cursor) {
-    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+    return lookup(cursor);
   }
 
   /**
@@ -114,6 +114,11 @@ public class RangeSetContendedBenchmark {
   @GroupThreads(1)
   public int write(WriteCursor cursor) {
     return addRemove(intervalTree, cursor);
+  }
+
+  /** The cursor's next query, on the shared set. */
+  private boolean lookup(ReadCursor cursor) {
+    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
   }
 
   /** Adds then removes the cursor's next fresh range on {@code set}, then pauses. */
@@ -139,7 +144,7 @@ public class RangeSetContendedBenchmark {
   @Group("uncontended")
   @GroupThreads(1)
   public boolean uncontendedRead(ReadCursor cursor) {
-    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+    return lookup(cursor);
   }
 
   /**
@@ -156,7 +161,7 @@ public class RangeSetContendedBenchmark {
   @Group("neighbour")
   @GroupThreads(1)
   public boolean neighbourRead(ReadCursor cursor) {
-    return intervalTree.containsSingleton(queries[cursor.next++ & RangeWorkload.QUERY_MASK]);
+    return lookup(cursor);
   }
 
   /**
