@@ -356,4 +356,165 @@ class TlbInvalidationTest {
     assertEquals(0, g.vcpu.writeCr3(g.root));
     assertEquals(elided + 2, g.vcpu.counters().flushesElided(), "nothing cached since");
   }
+
+  @Test
+  void invlpgOfANonCanonicalAddressShouldBeANop() {
+    // SDM vol. 2A, INVLPG: in 64-bit mode a non-canonical address makes INVLPG a NOP.
+    Guest g = new Guest();
+    g.fillAndRemap();
+    long elided = g.vcpu.counters().flushesElided();
+    g.vcpu.invlpg(PLAIN | 0x8000_0000_0000_0000L);
+    assertEquals(elided + 1, g.vcpu.counters().flushesElided());
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
+
+  @Test
+  void invpcidShouldIgnoreTheDescriptorFieldsItsTypeDoesNotUse() {
+    // SDM vol. 2A, INVPCID: the linear address matters for type 0 only, the PCID for types 0
+    // and 1 only (#GP for PCID != 0 with CR4.PCIDE = 0 applies to those two); PCIDs are 12 bits.
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.invpcid(1, 2, 0x8000_0000_0000_0000L), "type 1: address ignored");
+    assertTrue(g.kept(PLAIN), "PCID 2's context is not the current PCID 1's");
+    assertEquals(0, g.vcpu.invpcid(0, 0xFFF, PLAIN), "PCID 0xFFF is valid");
+    assertTrue(g.kept(PLAIN));
+    long full = g.vcpu.counters().flushesFull();
+    assertEquals(0, g.vcpu.invpcid(1, 1, 0));
+    assertEquals(full + 1, g.vcpu.counters().flushesFull());
+    assertFalse(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL), "single-context leaves global translations");
+
+    Guest noPcid = new Guest();
+    noPcid.fillAndRemap();
+    assertEquals(0, noPcid.vcpu.invpcid(3, 5, 0), "type 3 ignores the PCID");
+    assertFalse(noPcid.kept(PLAIN));
+    assertTrue(noPcid.kept(GLOBAL));
+    noPcid.remap();
+    assertEquals(0, noPcid.vcpu.invpcid(2, 5, 0), "type 2 ignores the PCID");
+    assertFalse(noPcid.kept(GLOBAL));
+    assertEquals(Fault.GP0, noPcid.vcpu.invpcid(-1, 0, 0));
+    assertEquals(Fault.GP0, noPcid.vcpu.invpcid(2, -1, 0));
+  }
+
+  @Test
+  void movToCr4ShouldNotInvalidateWhenPcideOrPkeIsSet() {
+    // SDM vol. 3A §4.10.4.1: MOV to CR4 invalidates on a change of PGE, PCIDE 1 -> 0, PAE, or
+    // SMEP 0 -> 1; setting PCIDE (CR3 bits 11:0 zero) or PKE invalidates nothing.
+    Guest g = new Guest();
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE));
+    assertEquals(0, g.vcpu.pcid());
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE | ControlRegisters.CR4_PKE));
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
+
+  @Test
+  void movToCr0ShouldFlushOnWpOnlyWhenOverFlushing() {
+    // SDM vol. 3A §4.10.4.1: CR0.WP and CR0.CD changes need no invalidation; QEMU's
+    // cpu_x86_update_cr0 flushes the whole TLB when PG or WP changes (the over-flush mode).
+    Guest cd = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    cd.fillAndRemap();
+    assertEquals(0, cd.vcpu.writeCr0(CR0 | (1L << 30)));
+    assertTrue(cd.kept(PLAIN), "CD (bit 30) is not a paging bit");
+    assertTrue(cd.kept(GLOBAL));
+    assertEquals(0, cd.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
+    assertFalse(cd.kept(PLAIN));
+    assertFalse(cd.kept(GLOBAL));
+  }
+
+  @Test
+  void wrmsrToEferShouldChangeTheXdBitsMeaningWithoutInvalidating() {
+    // SDM vol. 3A §4.5 (table 4-19) and figure 4-12: with EFER.NXE = 0 bit 63 of an entry is
+    // reserved (#PF P|RSVD = 0x9); with NXE = 1 a fetch from an XD page is #PF P|I = 0x11.
+    // WRMSR to EFER is not among §4.10.4.1's invalidating operations; LMA is read-only.
+    Guest g = new Guest();
+    long xd = 0x0000_0040_0000_5000L;
+    long xd2 = 0x0000_0040_0000_6000L;
+    g.tables.map(g.root, 4, xd, OLD + 0x5000, 1, 0x27, 0x8000_0000_0000_0067L);
+    g.tables.map(g.root, 4, xd2, OLD + 0x6000, 1, 0x27, 0x8000_0000_0000_0067L);
+    assertEquals(Fault.pageFault(PageFaultErrorCode.P | PageFaultErrorCode.I),
+        g.vcpu.translate(xd, Access.FETCH));
+    assertEquals(OLD + 0x5000, g.vcpu.translate(xd, Access.READ));
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeEfer(ControlRegisters.EFER_LME));
+    assertEquals(ControlRegisters.EFER_LME | ControlRegisters.EFER_LMA, g.vcpu.efer());
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+    assertEquals(Fault.pageFault(PageFaultErrorCode.P | PageFaultErrorCode.RSVD),
+        g.vcpu.translate(xd2, Access.READ));
+    assertEquals(0, g.vcpu.writeEfer(EFER));
+    assertEquals(OLD + 0x6000, g.vcpu.translate(xd2, Access.READ));
+  }
+
+  @Test
+  void invvpidShouldRemoveByTypeAndSpareVpidZero() {
+    // SDM vol. 3C §28.3.3.3 and vol. 3C INVVPID: type 3 keeps global translations, type 2
+    // removes every VPID but 0000H; the address is checked for type 0 only, VPID 0 is invalid
+    // for types 0, 1 and 3, and types above 3 fail.
+    NestedFixture f = new NestedFixture(NestedPaging.EPT, 4, 1);
+    long root = f.guest.newTable();
+    long la = 0x4000_0000L;
+    long gla = 0x4000_1000L;
+    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
+    f.guest.map(root, 4, gla, 0x4000_1000L, 1, 0x27, 0x167);
+    f.mapAll(0x4000_0000L, 0x4000_1000L, 0x4000_2000L, 0x4000_3000L);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    long pte = f.guest.entryAddress(root, 4, la, 1) + NestedFixture.OFFSET;
+    long gpte = f.guest.entryAddress(root, 4, gla, 1) + NestedFixture.OFFSET;
+    long h = NestedFixture.OFFSET;
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ));
+    f.memory.write(pte, 8, 0x4000_2000L | 0x67);
+    f.memory.write(gpte, 8, 0x4000_3000L | 0x167);
+    assertFalse(v.invvpid(4, 1, 0));
+    assertFalse(v.invvpid(3, 0, 0));
+    assertTrue(v.invvpid(1, 2, 0x8000_0000_0000_0000L), "type 1 ignores the address");
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertTrue(v.invvpid(3, 1, 0));
+    assertEquals(0x4000_2000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ), "global kept by type 3");
+    assertTrue(v.invvpid(2, 0, 0));
+    assertEquals(0x4000_3000L + h, v.translate(gla, Access.READ));
+
+    // VPID 0: all-context invalidation spares it.
+    long eptp = v.eptp();
+    v.configureEpt(eptp, 0);
+    f.memory.write(pte, 8, 0x4000_0000L | 0x67);
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    f.memory.write(pte, 8, 0x4000_2000L | 0x67);
+    assertTrue(v.invvpid(2, 0, 0));
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+  }
+
+  @Test
+  void flushGuestShouldRemoveTheAsidsTranslationsAndNestedMappings() {
+    // AMD APM vol. 2 §15.16.1, TLB_CONTROL = 3: flush this guest's TLB entries (global ones
+    // too); with them go the guest-physical mappings cached for the nested root.
+    NestedFixture f = new NestedFixture(NestedPaging.NPT, 4, 1);
+    long root = f.guest.newTable();
+    long la = 0x4000_0000L;
+    long gla = 0x4000_1000L;
+    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
+    f.guest.map(root, 4, gla, 0x4000_1000L, 1, 0x27, 0x167);
+    f.mapAll(0x4000_0000L, 0x4000_1000L);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    long h = NestedFixture.OFFSET;
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ));
+    // Move both data pages' nested mappings without invalidating.
+    f.memory.write(f.nestedEntry(0x4000_0000L, 1), 8, 0x9000_0000L | NestedFixture.NPT_LEAF);
+    f.memory.write(f.nestedEntry(0x4000_1000L, 1), 8, 0x9000_1000L | NestedFixture.NPT_LEAF);
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    long full = v.counters().flushesFull();
+    v.flushGuest();
+    assertEquals(full + 1, v.counters().flushesFull());
+    assertEquals(0x9000_0000L, v.translate(la, Access.READ));
+    assertEquals(0x9000_1000L, v.translate(gla, Access.READ));
+  }
 }
