@@ -410,4 +410,62 @@ class NestedFaultVectorsTest {
       assertEquals(0x2_0000_000FL, l4.exitInfo(Access.FETCH), "PML4E case " + i);
     }
   }
+
+  // The same vmx_tests.c vectors as above, now with the guest-physical mapping cached by an
+  // allowed access first: SDM vol. 3C §28.3.3.2 lets the cached mapping decide, and the
+  // qualification (table 27-7) is the same as after a walk.
+  @Test
+  void cachedEptMappingsShouldGiveTheColdVectors() {
+    EptGuest rw = new EptGuest(3);
+    assertEquals("ok", outcome(rw.vcpu, run(rw.vcpu, "read")));
+    assertEquals("0x19c", outcome(rw.vcpu, run(rw.vcpu, "fetch")));
+    assertEquals(DATA_GPA + 0x10, rw.vcpu.faultGuestPhysical());
+    assertEquals(LA + 0x10, rw.vcpu.faultGuestLinear());
+
+    EptGuest r = new EptGuest(1);
+    assertEquals("ok", outcome(r.vcpu, run(r.vcpu, "read")));
+    assertEquals("0x18a", outcome(r.vcpu, run(r.vcpu, "write")));
+
+    EptGuest rx = new EptGuest(5);
+    assertEquals("ok", outcome(rx.vcpu, run(rx.vcpu, "fetch")));
+    assertEquals("ok", outcome(rx.vcpu, run(rx.vcpu, "read")));
+    assertEquals("0x1aa", outcome(rx.vcpu, run(rx.vcpu, "write")));
+  }
+
+  @Test
+  void cachedEptMappingOfAGuestTableShouldStillDenyTheDirtyUpdate() {
+    // Row "1, 20, false, write, 0x8b" above, after a read has cached the read-only mapping of
+    // the page holding the guest PTE: setting the PTE's D is a locked write (bits 0 and 1).
+    EptGuest g = new EptGuest(7, 0x27, MmuFeatures.intel(46).withEpt(false, false, true, false),
+        false);
+    long pte = g.f.guest.entryAddress(g.root, 4, LA, 1);
+    long ptLeaf = g.f.nestedEntry(pte & ~0xFFFL, 1);
+    g.f.memory.write(ptLeaf, 8, (g.f.memory.read(ptLeaf, 8) & ~7L) | 1);
+    assertEquals("ok", outcome(g.vcpu, run(g.vcpu, "read")));
+    assertEquals("0x8b", outcome(g.vcpu, run(g.vcpu, "write")));
+    assertEquals(pte, g.vcpu.faultGuestPhysical());
+    assertEquals(0, g.f.memory.read(pte, 8) & PageEntry.D, "the PTE is not written");
+  }
+
+  @Test
+  void nptFetchVectorsShouldFollowTheHostsNxeAndSmep() {
+    // svm_npt.c npt_nx after a read cached the mapping: 0x1_0000_0015 (P, U, I/D, final GPA).
+    NptGuest nx = new NptGuest();
+    nx.change(DATA_GPA, 1, 0, 1L << 63);
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        nx.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    assertEquals(0x1_0000_0015L, nx.exitInfo(Access.FETCH));
+
+    // npt_us's page fetched: the I/D bit of a #PF error code (SDM vol. 3A figure 4-12, APM vol.
+    // 2 §8.4.2) needs NXE or SMEP, here the host's (the nested walk uses the host's modes).
+    NptGuest plain = new NptGuest(0x20, 0x500, 0xD00);
+    plain.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0005L, plain.exitInfo(Access.FETCH));
+    NptGuest smep = new NptGuest(0x20 | ControlRegisters.CR4_SMEP, 0x500, 0xD00);
+    smep.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0015L, smep.exitInfo(Access.FETCH));
+    NptGuest nxe = new NptGuest(0x20, 0xD00, 0x500);
+    nxe.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0015L, nxe.exitInfo(Access.FETCH));
+  }
 }
