@@ -517,4 +517,47 @@ class TlbInvalidationTest {
     assertEquals(0x9000_0000L, v.translate(la, Access.READ));
     assertEquals(0x9000_1000L, v.translate(gla, Access.READ));
   }
+
+  @Test
+  void cachedTranslationsShouldFaultWithTheArchitecturalErrorCodes() {
+    // SDM vol. 3A §4.6 and figure 4-12: a user fetch from a supervisor page is #PF P|U|I (0x15)
+    // with EFER.NXE = 1, P|U (0x5) with NXE = 0 and SMEP = 0; a user write to a read-only page
+    // P|W|U (0x7). The translations are cached by allowed accesses first (§4.10.2.3).
+    Guest g = new Guest();
+    long sup = 0x0000_0040_0000_7000L;
+    long ro = 0x0000_0040_0000_8000L;
+    g.tables.map(g.root, 4, sup, OLD + 0x7000, 1, 0x27, 0x63);
+    g.tables.map(g.root, 4, ro, OLD + 0x8000, 1, 0x27, 0x65);
+    assertEquals(OLD + 0x7000, g.vcpu.translate(sup, Access.FETCH));
+    assertEquals(OLD + 0x8000, g.vcpu.translate(ro, Access.USER));
+    assertEquals(Fault.pageFault(0x7), g.vcpu.translate(ro, Access.USER | Access.WRITE));
+    assertEquals(ro, g.vcpu.cr2());
+    assertEquals(Fault.pageFault(0x15), g.vcpu.translate(sup, Access.USER | Access.FETCH));
+    assertEquals(sup, g.vcpu.cr2());
+    assertEquals(OLD + 0x7000, g.vcpu.translate(sup, Access.FETCH));
+    assertEquals(0, g.vcpu.writeEfer(ControlRegisters.EFER_LME));
+    assertEquals(Fault.pageFault(0x5), g.vcpu.translate(sup, Access.USER | Access.FETCH));
+  }
+
+  @Test
+  void protectionKeysShouldDenyCachedTranslationsAfterWrpkru() {
+    // SDM vol. 3A §4.6.2: PKRU bit 2i (AD) denies every data access to a user page with key i,
+    // bit 2i+1 (WD) writes (supervisor ones only with CR0.WP = 1); #PF with PK (bit 5). WRPKRU
+    // needs no invalidation (§4.10.4.1 does not list it).
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_PKE);
+    long la = 0x0000_0040_0000_9000L;
+    g.tables.map(g.root, 4, la, OLD + 0x9000, 1, 0x27, 0x67 | (1L << 59)); // key 1
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER | Access.WRITE));
+    g.vcpu.writePkru(1 << 3); // WD1
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x27), g.vcpu.translate(la, Access.USER | Access.WRITE));
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x23), g.vcpu.translate(la, Access.WRITE));
+    g.vcpu.writePkru(1 << 2); // AD1
+    assertEquals(Fault.pageFault(0x25), g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x21), g.vcpu.translate(la, Access.READ));
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.FETCH), "keys do not apply to fetches");
+    g.vcpu.writePkru(1 << 4); // key 2 only
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER | Access.WRITE));
+  }
 }
