@@ -450,6 +450,20 @@ class TlbInvalidationTest {
     assertEquals(OLD + 0x6000, g.vcpu.translate(xd2, Access.READ));
   }
 
+  /**
+   * A nested guest on {@code root} mapping 0x4000_0000 (plain) and 0x4000_1000 (global) to the
+   * same guest-physical addresses, those and {@code more} mapped by the nested tables; PGE on.
+   */
+  private static Vcpu plainAndGlobal(NestedFixture f, long root, long... more) {
+    f.guest.map(root, 4, 0x4000_0000L, 0x4000_0000L, 1, 0x27, 0x67);
+    f.guest.map(root, 4, 0x4000_1000L, 0x4000_1000L, 1, 0x27, 0x167);
+    f.mapAll(0x4000_0000L, 0x4000_1000L);
+    f.mapAll(more);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    return v;
+  }
+
   @Test
   void invvpidShouldRemoveByTypeAndSpareVpidZero() {
     // SDM vol. 3C §28.3.3.3 and vol. 3C INVVPID: type 3 keeps global translations, type 2
@@ -459,11 +473,7 @@ class TlbInvalidationTest {
     long root = f.guest.newTable();
     long la = 0x4000_0000L;
     long gla = 0x4000_1000L;
-    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
-    f.guest.map(root, 4, gla, 0x4000_1000L, 1, 0x27, 0x167);
-    f.mapAll(0x4000_0000L, 0x4000_1000L, 0x4000_2000L, 0x4000_3000L);
-    Vcpu v = f.vcpu(TlbConfig.goldenCove());
-    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    Vcpu v = plainAndGlobal(f, root, 0x4000_2000L, 0x4000_3000L);
     long pte = f.guest.entryAddress(root, 4, la, 1) + NestedFixture.OFFSET;
     long gpte = f.guest.entryAddress(root, 4, gla, 1) + NestedFixture.OFFSET;
     long h = NestedFixture.OFFSET;
@@ -496,26 +506,19 @@ class TlbInvalidationTest {
     // AMD APM vol. 2 §15.16.1, TLB_CONTROL = 3: flush this guest's TLB entries (global ones
     // too); with them go the guest-physical mappings cached for the nested root.
     NestedFixture f = new NestedFixture(NestedPaging.NPT, 4, 1);
-    long root = f.guest.newTable();
-    long la = 0x4000_0000L;
-    long gla = 0x4000_1000L;
-    f.guest.map(root, 4, la, 0x4000_0000L, 1, 0x27, 0x67);
-    f.guest.map(root, 4, gla, 0x4000_1000L, 1, 0x27, 0x167);
-    f.mapAll(0x4000_0000L, 0x4000_1000L);
-    Vcpu v = f.vcpu(TlbConfig.goldenCove());
-    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    Vcpu v = plainAndGlobal(f, f.guest.newTable());
     long h = NestedFixture.OFFSET;
-    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
-    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ));
+    assertEquals(0x4000_0000L + h, v.translate(0x4000_0000L, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(0x4000_1000L, Access.READ));
     // Move both data pages' nested mappings without invalidating.
     f.memory.write(f.nestedEntry(0x4000_0000L, 1), 8, 0x9000_0000L | NestedFixture.NPT_LEAF);
     f.memory.write(f.nestedEntry(0x4000_1000L, 1), 8, 0x9000_1000L | NestedFixture.NPT_LEAF);
-    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_0000L + h, v.translate(0x4000_0000L, Access.READ));
     long full = v.counters().flushesFull();
     v.flushGuest();
     assertEquals(full + 1, v.counters().flushesFull());
-    assertEquals(0x9000_0000L, v.translate(la, Access.READ));
-    assertEquals(0x9000_1000L, v.translate(gla, Access.READ));
+    assertEquals(0x9000_0000L, v.translate(0x4000_0000L, Access.READ));
+    assertEquals(0x9000_1000L, v.translate(0x4000_1000L, Access.READ));
   }
 
   @Test
