@@ -468,4 +468,27 @@ class NestedFaultVectorsTest {
     nxe.change(DATA_GPA, 1, 4, 0);
     assertEquals(0x1_0000_0015L, nxe.exitInfo(Access.FETCH));
   }
+
+  @Test
+  void guestPhysicalMappingsShouldOutliveInvlpgAndStillDecide() {
+    // SDM vol. 3C §28.3.3.1: INVLPG removes linear and combined mappings, not guest-physical
+    // ones; the cached guest-physical mapping then denies the fetch with the cold vector
+    // (vmx_tests.c 0x19c; svm_npt.c npt_nx 0x1_0000_0015).
+    EptGuest rw = new EptGuest(3);
+    assertEquals("ok", outcome(rw.vcpu, run(rw.vcpu, "read")));
+    rw.vcpu.invlpg(LA);
+    long walks = rw.vcpu.counters().walks();
+    assertEquals("0x19c", outcome(rw.vcpu, run(rw.vcpu, "fetch")));
+    assertEquals(DATA_GPA + 0x10, rw.vcpu.faultGuestPhysical());
+    assertEquals(LA + 0x10, rw.vcpu.faultGuestLinear());
+    assertEquals(walks + 1, rw.vcpu.counters().walks(), "one guest walk, no second");
+
+    NptGuest nx = new NptGuest();
+    nx.change(DATA_GPA, 1, 0, 1L << 63);
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        nx.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    nx.vcpu.invlpg(DATA_GPA);
+    assertEquals(0x1_0000_0015L, nx.exitInfo(Access.FETCH));
+    assertEquals(DATA_GPA + 0x10, nx.vcpu.faultGuestPhysical());
+  }
 }
