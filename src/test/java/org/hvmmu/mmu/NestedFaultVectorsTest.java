@@ -491,4 +491,24 @@ class NestedFaultVectorsTest {
     assertEquals(0x1_0000_0015L, nx.exitInfo(Access.FETCH));
     assertEquals(DATA_GPA + 0x10, nx.vcpu.faultGuestPhysical());
   }
+
+  @Test
+  void nptShouldSetAccessedAndDirtyInTheNestedTables() {
+    // AMD APM vol. 2 §15.25.5 (nested tables are walked like host tables) and §5.4.2: A in
+    // every nested entry used, D in the leaf only on a write; the fixture's entries start clear.
+    NptGuest g = new NptGuest();
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        g.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    for (int level = 1; level <= 4; level++) {
+      long e = g.f.memory.read(g.f.nestedEntry(DATA_GPA, level), 8);
+      assertEquals(PageEntry.A, e & PageEntry.A, "A at level " + level);
+      assertEquals(0, e & PageEntry.D, "no D at level " + level + " after a read");
+    }
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        g.vcpu.translate(DATA_GPA + 0x10, Access.WRITE));
+    long leaf = g.f.memory.read(g.f.nestedEntry(DATA_GPA, 1), 8);
+    assertEquals(PageEntry.D, leaf & PageEntry.D, "D after a write");
+    long pde = g.f.memory.read(g.f.nestedEntry(DATA_GPA, 2), 8);
+    assertEquals(0, pde & PageEntry.D, "D only in the leaf");
+  }
 }
