@@ -155,6 +155,33 @@ class PagingModesTest {
   }
 
   @Test
+  void shouldIgnoreCr3FlagsAndStopAtANotPresentPdpte() {
+    // SDM vol. 3A table 4-3: in 32-bit paging CR3 bits 31:12 locate the page directory, bits 3
+    // and 4 are PWT and PCD. §4.4.1: a PDPTE register with P = 0 gives #PF (code 0 for a
+    // supervisor read) whatever its address bits point at.
+    PhysicalMemory m = memory();
+    long dir = 0x1000;
+    long table = 0x2000;
+    m.write(dir + 4 * 0x301, 4, table | 0x27);
+    m.write(table + 4 * 0x05, 4, 0x0012_3000L | 0x25);
+    Vcpu v = vcpu(m);
+    assertEquals(0, v.loadState(CR0, dir | 0x18, 0, 0));
+    assertEquals(0x0012_3456L, v.translate(0xC040_5456L, Access.USER));
+
+    PhysicalMemory p = memory();
+    long pdpt = 0x1020;
+    long pd = 0x2000;
+    long pt = 0x3000;
+    p.write(pdpt + 8 * 3, 8, pd); // not present
+    p.write(pd + 8 * 0x1FF, 8, pt | 0x27);
+    p.write(pt + 8 * 0x1FF, 8, 0x0044_4000L | 0x67);
+    Vcpu w = vcpu(p);
+    assertEquals(0, w.loadState(CR0, pdpt, ControlRegisters.CR4_PAE, ControlRegisters.EFER_NXE));
+    assertEquals(Fault.pageFault(0), w.translate(0xFFFF_FFFFL, Access.READ));
+    assertEquals(0xFFFF_FFFFL, w.cr2());
+  }
+
+  @Test
   void shouldReserveBits62ToMaxPhyAddrInPaeEntries() {
     PhysicalMemory m = memory();
     long pdpt = 0x1000;
