@@ -160,12 +160,10 @@ class PagingModesTest {
     // and 4 are PWT and PCD. §4.4.1: a PDPTE register with P = 0 gives #PF (code 0 for a
     // supervisor read) whatever its address bits point at.
     PhysicalMemory m = memory();
-    long dir = 0x1000;
-    long table = 0x2000;
-    m.write(dir + 4 * 0x301, 4, table | 0x27);
-    m.write(table + 4 * 0x05, 4, 0x0012_3000L | 0x25);
+    m.write(0x1000 + 4 * 0x301, 4, 0x2000 | 0x27); // directory at 0x1000, table at 0x2000
+    m.write(0x2000 + 4 * 0x05, 4, 0x0012_3000L | 0x25);
     Vcpu v = vcpu(m);
-    assertEquals(0, v.loadState(CR0, dir | 0x18, 0, 0));
+    assertEquals(0, v.loadState(CR0, 0x1000 | 0x18, 0, 0));
     assertEquals(0x0012_3456L, v.translate(0xC040_5456L, Access.USER));
 
     PhysicalMemory p = memory();
