@@ -427,6 +427,20 @@ class TlbInvalidationTest {
   }
 
   @Test
+  void overFlushShouldFlushOnPagingBitsOfCr4Only() {
+    // QEMU's cpu_x86_update_cr4 flushes the TLB when PGE, PAE, PSE, SMEP, SMAP or LA57
+    // changes; OSFXSR (bit 9) is no paging bit.
+    Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9)));
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9) | ControlRegisters.CR4_PSE));
+    assertFalse(g.kept(PLAIN));
+    assertFalse(g.kept(GLOBAL));
+  }
+
+  @Test
   void wrmsrToEferShouldChangeTheXdBitsMeaningWithoutInvalidating() {
     // SDM vol. 3A §4.5 (table 4-19) and figure 4-12: with EFER.NXE = 0 bit 63 of an entry is
     // reserved (#PF P|RSVD = 0x9); with NXE = 1 a fetch from an XD page is #PF P|I = 0x11.
