@@ -62,6 +62,12 @@ class TlbInvalidationTest {
       memory.write(tables.entryAddress(root, 4, GLOBAL, 1), 8, NEW + 0x1000 | 0x167);
     }
 
+    /** Asserts whether both pages' old translations are kept. */
+    void assertKept(boolean expected) {
+      assertEquals(expected, kept(PLAIN));
+      assertEquals(expected, kept(GLOBAL));
+    }
+
     boolean kept(long la) {
       long r = vcpu.translate(la, Access.READ);
       long base = la == PLAIN ? 0 : 0x1000;
@@ -405,11 +411,9 @@ class TlbInvalidationTest {
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE));
     assertEquals(0, g.vcpu.pcid());
-    assertTrue(g.kept(PLAIN));
-    assertTrue(g.kept(GLOBAL));
+    g.assertKept(true);
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE | ControlRegisters.CR4_PKE));
-    assertTrue(g.kept(PLAIN));
-    assertTrue(g.kept(GLOBAL));
+    g.assertKept(true);
   }
 
   @Test
@@ -419,11 +423,9 @@ class TlbInvalidationTest {
     Guest cd = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
     cd.fillAndRemap();
     assertEquals(0, cd.vcpu.writeCr0(CR0 | (1L << 30)));
-    assertTrue(cd.kept(PLAIN), "CD (bit 30) is not a paging bit");
-    assertTrue(cd.kept(GLOBAL));
+    cd.assertKept(true); // CD (bit 30) is not a paging bit
     assertEquals(0, cd.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
-    assertFalse(cd.kept(PLAIN));
-    assertFalse(cd.kept(GLOBAL));
+    cd.assertKept(false);
   }
 
   @Test
@@ -433,11 +435,9 @@ class TlbInvalidationTest {
     Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9)));
-    assertTrue(g.kept(PLAIN));
-    assertTrue(g.kept(GLOBAL));
+    g.assertKept(true);
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9) | ControlRegisters.CR4_PSE));
-    assertFalse(g.kept(PLAIN));
-    assertFalse(g.kept(GLOBAL));
+    g.assertKept(false);
   }
 
   @Test
