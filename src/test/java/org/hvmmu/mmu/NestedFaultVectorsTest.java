@@ -410,4 +410,105 @@ class NestedFaultVectorsTest {
       assertEquals(0x2_0000_000FL, l4.exitInfo(Access.FETCH), "PML4E case " + i);
     }
   }
+
+  // The same vmx_tests.c vectors as above, now with the guest-physical mapping cached by an
+  // allowed access first: SDM vol. 3C §28.3.3.2 lets the cached mapping decide, and the
+  // qualification (table 27-7) is the same as after a walk.
+  @Test
+  void cachedEptMappingsShouldGiveTheColdVectors() {
+    EptGuest rw = new EptGuest(3);
+    assertEquals("ok", outcome(rw.vcpu, run(rw.vcpu, "read")));
+    assertEquals("0x19c", outcome(rw.vcpu, run(rw.vcpu, "fetch")));
+    assertEquals(DATA_GPA + 0x10, rw.vcpu.faultGuestPhysical());
+    assertEquals(LA + 0x10, rw.vcpu.faultGuestLinear());
+
+    EptGuest r = new EptGuest(1);
+    assertEquals("ok", outcome(r.vcpu, run(r.vcpu, "read")));
+    assertEquals("0x18a", outcome(r.vcpu, run(r.vcpu, "write")));
+
+    EptGuest rx = new EptGuest(5);
+    assertEquals("ok", outcome(rx.vcpu, run(rx.vcpu, "fetch")));
+    assertEquals("ok", outcome(rx.vcpu, run(rx.vcpu, "read")));
+    assertEquals("0x1aa", outcome(rx.vcpu, run(rx.vcpu, "write")));
+  }
+
+  @Test
+  void cachedEptMappingOfAGuestTableShouldStillDenyTheDirtyUpdate() {
+    // Row "1, 20, false, write, 0x8b" above, after a read has cached the read-only mapping of
+    // the page holding the guest PTE: setting the PTE's D is a locked write (bits 0 and 1).
+    EptGuest g = new EptGuest(7, 0x27, MmuFeatures.intel(46).withEpt(false, false, true, false),
+        false);
+    long pte = g.f.guest.entryAddress(g.root, 4, LA, 1);
+    long ptLeaf = g.f.nestedEntry(pte & ~0xFFFL, 1);
+    g.f.memory.write(ptLeaf, 8, (g.f.memory.read(ptLeaf, 8) & ~7L) | 1);
+    assertEquals("ok", outcome(g.vcpu, run(g.vcpu, "read")));
+    assertEquals("0x8b", outcome(g.vcpu, run(g.vcpu, "write")));
+    assertEquals(pte, g.vcpu.faultGuestPhysical());
+    assertEquals(0, g.f.memory.read(pte, 8) & PageEntry.D, "the PTE is not written");
+  }
+
+  @Test
+  void nptFetchVectorsShouldFollowTheHostsNxeAndSmep() {
+    // svm_npt.c npt_nx after a read cached the mapping: 0x1_0000_0015 (P, U, I/D, final GPA).
+    NptGuest nx = new NptGuest();
+    nx.change(DATA_GPA, 1, 0, 1L << 63);
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        nx.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    assertEquals(0x1_0000_0015L, nx.exitInfo(Access.FETCH));
+
+    // npt_us's page fetched: the I/D bit of a #PF error code (SDM vol. 3A figure 4-12, APM vol.
+    // 2 §8.4.2) needs NXE or SMEP, here the host's (the nested walk uses the host's modes).
+    NptGuest plain = new NptGuest(0x20, 0x500, 0xD00);
+    plain.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0005L, plain.exitInfo(Access.FETCH));
+    NptGuest smep = new NptGuest(0x20 | ControlRegisters.CR4_SMEP, 0x500, 0xD00);
+    smep.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0015L, smep.exitInfo(Access.FETCH));
+    NptGuest nxe = new NptGuest(0x20, 0xD00, 0x500);
+    nxe.change(DATA_GPA, 1, 4, 0);
+    assertEquals(0x1_0000_0015L, nxe.exitInfo(Access.FETCH));
+  }
+
+  @Test
+  void guestPhysicalMappingsShouldOutliveInvlpgAndStillDecide() {
+    // SDM vol. 3C §28.3.3.1: INVLPG removes linear and combined mappings, not guest-physical
+    // ones; the cached guest-physical mapping then denies the fetch with the cold vector
+    // (vmx_tests.c 0x19c; svm_npt.c npt_nx 0x1_0000_0015).
+    EptGuest rw = new EptGuest(3);
+    assertEquals("ok", outcome(rw.vcpu, run(rw.vcpu, "read")));
+    rw.vcpu.invlpg(LA);
+    long walks = rw.vcpu.counters().walks();
+    assertEquals("0x19c", outcome(rw.vcpu, run(rw.vcpu, "fetch")));
+    assertEquals(DATA_GPA + 0x10, rw.vcpu.faultGuestPhysical());
+    assertEquals(LA + 0x10, rw.vcpu.faultGuestLinear());
+    assertEquals(walks + 1, rw.vcpu.counters().walks(), "one guest walk, no second");
+
+    NptGuest nx = new NptGuest();
+    nx.change(DATA_GPA, 1, 0, 1L << 63);
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        nx.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    nx.vcpu.invlpg(DATA_GPA);
+    assertEquals(0x1_0000_0015L, nx.exitInfo(Access.FETCH));
+    assertEquals(DATA_GPA + 0x10, nx.vcpu.faultGuestPhysical());
+  }
+
+  @Test
+  void nptShouldSetAccessedAndDirtyInTheNestedTables() {
+    // AMD APM vol. 2 §15.25.5 (nested tables are walked like host tables) and §5.4.2: A in
+    // every nested entry used, D in the leaf only on a write; the fixture's entries start clear.
+    NptGuest g = new NptGuest();
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        g.vcpu.translate(DATA_GPA + 0x10, Access.READ));
+    for (int level = 1; level <= 4; level++) {
+      long e = g.f.memory.read(g.f.nestedEntry(DATA_GPA, level), 8);
+      assertEquals(PageEntry.A, e & PageEntry.A, "A at level " + level);
+      assertEquals(0, e & PageEntry.D, "no D at level " + level + " after a read");
+    }
+    assertEquals(DATA_GPA + NestedFixture.OFFSET + 0x10,
+        g.vcpu.translate(DATA_GPA + 0x10, Access.WRITE));
+    long leaf = g.f.memory.read(g.f.nestedEntry(DATA_GPA, 1), 8);
+    assertEquals(PageEntry.D, leaf & PageEntry.D, "D after a write");
+    long pde = g.f.memory.read(g.f.nestedEntry(DATA_GPA, 2), 8);
+    assertEquals(0, pde & PageEntry.D, "D only in the leaf");
+  }
 }

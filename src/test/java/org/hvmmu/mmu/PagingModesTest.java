@@ -117,6 +117,69 @@ class PagingModesTest {
   }
 
   @Test
+  void shouldReloadPdptesOnTheControlRegisterWritesOfSdm441() {
+    // SDM vol. 3A §4.4.1: with PAE paging in use after it, a MOV to CR0 or CR4 that changes
+    // CR0.CD, NW or PG, or CR4.PAE, PGE, PSE or SMEP loads the PDPTEs from CR3; other changes
+    // (CR0.WP, CR4.SMAP) keep the registers. A reserved bit in a present PDPTE is #GP.
+    PhysicalMemory m = memory();
+    long pdpt = 0x1020;
+    long pd = 0x2000;
+    m.write(pdpt + 8 * 3, 8, pd | 1);
+    Vcpu v = vcpu(m);
+    long pae = ControlRegisters.CR4_PAE;
+    long cd = 1L << 30;
+    assertEquals(0, v.loadState(CR0, pdpt, pae, ControlRegisters.EFER_NXE));
+    m.write(pdpt + 8 * 3, 8, 0);
+    assertEquals(0, v.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
+    assertEquals(pd | 1, v.pdpte(3), "WP: no load");
+    assertEquals(0, v.writeCr0(CR0 | cd));
+    assertEquals(0, v.pdpte(3), "CD: loaded");
+    m.write(pdpt + 8 * 3, 8, pd | 1);
+    long smap = ControlRegisters.CR4_SMAP;
+    assertEquals(0, v.writeCr4(pae | smap));
+    assertEquals(0, v.pdpte(3), "SMAP: no load");
+    assertEquals(0, v.writeCr4(pae | smap | ControlRegisters.CR4_PGE));
+    assertEquals(pd | 1, v.pdpte(3), "PGE: loaded");
+    m.write(pdpt + 8 * 3, 8, 0);
+    assertEquals(0, v.writeCr4(pae | smap | ControlRegisters.CR4_PGE | ControlRegisters.CR4_SMEP));
+    assertEquals(0, v.pdpte(3), "SMEP: loaded");
+    m.write(pdpt + 8 * 3, 8, pd | 1);
+    assertEquals(0, v.writeCr4(pae | ControlRegisters.CR4_PSE));
+    assertEquals(pd | 1, v.pdpte(3), "PSE (and PGE, SMEP, SMAP cleared): loaded");
+    m.write(pdpt + 8 * 3, 8, pd | 1 | 2);
+    assertEquals(Fault.GP0, v.writeCr0(CR0));
+    assertEquals(CR0 | cd, v.cr0(), "CR0 unchanged after the #GP");
+    assertEquals(Fault.GP0, v.writeCr4(pae));
+    assertEquals(pae | ControlRegisters.CR4_PSE, v.cr4(), "CR4 unchanged after the #GP");
+    assertEquals(pd | 1, v.pdpte(3));
+  }
+
+  @Test
+  void shouldIgnoreCr3FlagsAndStopAtANotPresentPdpte() {
+    // SDM vol. 3A table 4-3: in 32-bit paging CR3 bits 31:12 locate the page directory, bits 3
+    // and 4 are PWT and PCD. §4.4.1: a PDPTE register with P = 0 gives #PF (code 0 for a
+    // supervisor read) whatever its address bits point at.
+    PhysicalMemory m = memory();
+    m.write(0x1000 + 4 * 0x301, 4, 0x2000 | 0x27); // directory at 0x1000, table at 0x2000
+    m.write(0x2000 + 4 * 0x05, 4, 0x0012_3000L | 0x25);
+    Vcpu v = vcpu(m);
+    assertEquals(0, v.loadState(CR0, 0x1000 | 0x18, 0, 0));
+    assertEquals(0x0012_3456L, v.translate(0xC040_5456L, Access.USER));
+
+    PhysicalMemory p = memory();
+    long pdpt = 0x1020;
+    long pd = 0x2000;
+    long pt = 0x3000;
+    p.write(pdpt + 8 * 3, 8, pd); // not present
+    p.write(pd + 8 * 0x1FF, 8, pt | 0x27);
+    p.write(pt + 8 * 0x1FF, 8, 0x0044_4000L | 0x67);
+    Vcpu w = vcpu(p);
+    assertEquals(0, w.loadState(CR0, pdpt, ControlRegisters.CR4_PAE, ControlRegisters.EFER_NXE));
+    assertEquals(Fault.pageFault(0), w.translate(0xFFFF_FFFFL, Access.READ));
+    assertEquals(0xFFFF_FFFFL, w.cr2());
+  }
+
+  @Test
   void shouldReserveBits62ToMaxPhyAddrInPaeEntries() {
     PhysicalMemory m = memory();
     long pdpt = 0x1000;

@@ -62,6 +62,12 @@ class TlbInvalidationTest {
       memory.write(tables.entryAddress(root, 4, GLOBAL, 1), 8, NEW + 0x1000 | 0x167);
     }
 
+    /** Asserts whether both pages' old translations are kept. */
+    void assertKept(boolean expected) {
+      assertEquals(expected, kept(PLAIN));
+      assertEquals(expected, kept(GLOBAL));
+    }
+
     boolean kept(long la) {
       long r = vcpu.translate(la, Access.READ);
       long base = la == PLAIN ? 0 : 0x1000;
@@ -355,5 +361,220 @@ class TlbInvalidationTest {
     assertEquals(full + 1, g.vcpu.counters().flushesFull());
     assertEquals(0, g.vcpu.writeCr3(g.root));
     assertEquals(elided + 2, g.vcpu.counters().flushesElided(), "nothing cached since");
+  }
+
+  @Test
+  void invlpgOfANonCanonicalAddressShouldBeANop() {
+    // SDM vol. 2A, INVLPG: in 64-bit mode a non-canonical address makes INVLPG a NOP.
+    Guest g = new Guest();
+    g.fillAndRemap();
+    long elided = g.vcpu.counters().flushesElided();
+    g.vcpu.invlpg(PLAIN | 0x8000_0000_0000_0000L);
+    assertEquals(elided + 1, g.vcpu.counters().flushesElided());
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
+
+  @Test
+  void invpcidShouldIgnoreTheDescriptorFieldsItsTypeDoesNotUse() {
+    // SDM vol. 2A, INVPCID: the linear address matters for type 0 only, the PCID for types 0
+    // and 1 only (#GP for PCID != 0 with CR4.PCIDE = 0 applies to those two); PCIDs are 12 bits.
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.invpcid(1, 2, 0x8000_0000_0000_0000L), "type 1: address ignored");
+    assertTrue(g.kept(PLAIN), "PCID 2's context is not the current PCID 1's");
+    assertEquals(0, g.vcpu.invpcid(0, 0xFFF, PLAIN), "PCID 0xFFF is valid");
+    assertTrue(g.kept(PLAIN));
+    long full = g.vcpu.counters().flushesFull();
+    assertEquals(0, g.vcpu.invpcid(1, 1, 0));
+    assertEquals(full + 1, g.vcpu.counters().flushesFull());
+    assertFalse(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL), "single-context leaves global translations");
+
+    Guest noPcid = new Guest();
+    noPcid.fillAndRemap();
+    assertEquals(0, noPcid.vcpu.invpcid(3, 5, 0), "type 3 ignores the PCID");
+    assertFalse(noPcid.kept(PLAIN));
+    assertTrue(noPcid.kept(GLOBAL));
+    noPcid.remap();
+    assertEquals(0, noPcid.vcpu.invpcid(2, 5, 0), "type 2 ignores the PCID");
+    assertFalse(noPcid.kept(GLOBAL));
+    assertEquals(Fault.GP0, noPcid.vcpu.invpcid(-1, 0, 0));
+    assertEquals(Fault.GP0, noPcid.vcpu.invpcid(2, -1, 0));
+  }
+
+  @Test
+  void movToCr4ShouldNotInvalidateWhenPcideOrPkeIsSet() {
+    // SDM vol. 3A §4.10.4.1: MOV to CR4 invalidates on a change of PGE, PCIDE 1 -> 0, PAE, or
+    // SMEP 0 -> 1; setting PCIDE (CR3 bits 11:0 zero) or PKE invalidates nothing.
+    Guest g = new Guest();
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE));
+    assertEquals(0, g.vcpu.pcid());
+    g.assertKept(true);
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE | ControlRegisters.CR4_PKE));
+    g.assertKept(true);
+  }
+
+  @Test
+  void movToCr0ShouldFlushOnWpOnlyWhenOverFlushing() {
+    // SDM vol. 3A §4.10.4.1: CR0.WP and CR0.CD changes need no invalidation; QEMU's
+    // cpu_x86_update_cr0 flushes the whole TLB when PG or WP changes (the over-flush mode).
+    Guest cd = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    cd.fillAndRemap();
+    assertEquals(0, cd.vcpu.writeCr0(CR0 | (1L << 30)));
+    cd.assertKept(true); // CD (bit 30) is not a paging bit
+    assertEquals(0, cd.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
+    cd.assertKept(false);
+  }
+
+  @Test
+  void overFlushShouldFlushOnPagingBitsOfCr4Only() {
+    // QEMU's cpu_x86_update_cr4 flushes the TLB when PGE, PAE, PSE, SMEP, SMAP or LA57
+    // changes; OSFXSR (bit 9) is no paging bit.
+    Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9)));
+    g.assertKept(true);
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9) | ControlRegisters.CR4_PSE));
+    g.assertKept(false);
+  }
+
+  @Test
+  void wrmsrToEferShouldChangeTheXdBitsMeaningWithoutInvalidating() {
+    // SDM vol. 3A §4.5 (table 4-19) and figure 4-12: with EFER.NXE = 0 bit 63 of an entry is
+    // reserved (#PF P|RSVD = 0x9); with NXE = 1 a fetch from an XD page is #PF P|I = 0x11.
+    // WRMSR to EFER is not among §4.10.4.1's invalidating operations; LMA is read-only.
+    Guest g = new Guest();
+    long xd = 0x0000_0040_0000_5000L;
+    long xd2 = 0x0000_0040_0000_6000L;
+    g.tables.map(g.root, 4, xd, OLD + 0x5000, 1, 0x27, 0x8000_0000_0000_0067L);
+    g.tables.map(g.root, 4, xd2, OLD + 0x6000, 1, 0x27, 0x8000_0000_0000_0067L);
+    assertEquals(Fault.pageFault(PageFaultErrorCode.P | PageFaultErrorCode.I),
+        g.vcpu.translate(xd, Access.FETCH));
+    assertEquals(OLD + 0x5000, g.vcpu.translate(xd, Access.READ));
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeEfer(ControlRegisters.EFER_LME));
+    assertEquals(ControlRegisters.EFER_LME | ControlRegisters.EFER_LMA, g.vcpu.efer());
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+    assertEquals(Fault.pageFault(PageFaultErrorCode.P | PageFaultErrorCode.RSVD),
+        g.vcpu.translate(xd2, Access.READ));
+    assertEquals(0, g.vcpu.writeEfer(EFER));
+    assertEquals(OLD + 0x6000, g.vcpu.translate(xd2, Access.READ));
+  }
+
+  /**
+   * A nested guest on {@code root} mapping 0x4000_0000 (plain) and 0x4000_1000 (global) to the
+   * same guest-physical addresses, those and {@code more} mapped by the nested tables; PGE on.
+   */
+  private static Vcpu plainAndGlobal(NestedFixture f, long root, long... more) {
+    f.guest.map(root, 4, 0x4000_0000L, 0x4000_0000L, 1, 0x27, 0x67);
+    f.guest.map(root, 4, 0x4000_1000L, 0x4000_1000L, 1, 0x27, 0x167);
+    f.mapAll(0x4000_0000L, 0x4000_1000L);
+    f.mapAll(more);
+    Vcpu v = f.vcpu(TlbConfig.goldenCove());
+    assertEquals(0, v.loadState(CR0, root, PAE | PGE, EFER));
+    return v;
+  }
+
+  @Test
+  void invvpidShouldRemoveByTypeAndSpareVpidZero() {
+    // SDM vol. 3C §28.3.3.3 and vol. 3C INVVPID: type 3 keeps global translations, type 2
+    // removes every VPID but 0000H; the address is checked for type 0 only, VPID 0 is invalid
+    // for types 0, 1 and 3, and types above 3 fail.
+    NestedFixture f = new NestedFixture(NestedPaging.EPT, 4, 1);
+    long root = f.guest.newTable();
+    long la = 0x4000_0000L;
+    long gla = 0x4000_1000L;
+    Vcpu v = plainAndGlobal(f, root, 0x4000_2000L, 0x4000_3000L);
+    long pte = f.guest.entryAddress(root, 4, la, 1) + NestedFixture.OFFSET;
+    long gpte = f.guest.entryAddress(root, 4, gla, 1) + NestedFixture.OFFSET;
+    long h = NestedFixture.OFFSET;
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ));
+    f.memory.write(pte, 8, 0x4000_2000L | 0x67);
+    f.memory.write(gpte, 8, 0x4000_3000L | 0x167);
+    assertFalse(v.invvpid(4, 1, 0));
+    assertFalse(v.invvpid(3, 0, 0));
+    assertTrue(v.invvpid(1, 2, 0x8000_0000_0000_0000L), "type 1 ignores the address");
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    assertTrue(v.invvpid(3, 1, 0));
+    assertEquals(0x4000_2000L + h, v.translate(la, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(gla, Access.READ), "global kept by type 3");
+    assertTrue(v.invvpid(2, 0, 0));
+    assertEquals(0x4000_3000L + h, v.translate(gla, Access.READ));
+
+    // VPID 0: all-context invalidation spares it.
+    long eptp = v.eptp();
+    v.configureEpt(eptp, 0);
+    f.memory.write(pte, 8, 0x4000_0000L | 0x67);
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+    f.memory.write(pte, 8, 0x4000_2000L | 0x67);
+    assertTrue(v.invvpid(2, 0, 0));
+    assertEquals(0x4000_0000L + h, v.translate(la, Access.READ));
+  }
+
+  @Test
+  void flushGuestShouldRemoveTheAsidsTranslationsAndNestedMappings() {
+    // AMD APM vol. 2 §15.16.1, TLB_CONTROL = 3: flush this guest's TLB entries (global ones
+    // too); with them go the guest-physical mappings cached for the nested root.
+    NestedFixture f = new NestedFixture(NestedPaging.NPT, 4, 1);
+    Vcpu v = plainAndGlobal(f, f.guest.newTable());
+    long h = NestedFixture.OFFSET;
+    assertEquals(0x4000_0000L + h, v.translate(0x4000_0000L, Access.READ));
+    assertEquals(0x4000_1000L + h, v.translate(0x4000_1000L, Access.READ));
+    // Move both data pages' nested mappings without invalidating.
+    f.memory.write(f.nestedEntry(0x4000_0000L, 1), 8, 0x9000_0000L | NestedFixture.NPT_LEAF);
+    f.memory.write(f.nestedEntry(0x4000_1000L, 1), 8, 0x9000_1000L | NestedFixture.NPT_LEAF);
+    assertEquals(0x4000_0000L + h, v.translate(0x4000_0000L, Access.READ));
+    long full = v.counters().flushesFull();
+    v.flushGuest();
+    assertEquals(full + 1, v.counters().flushesFull());
+    assertEquals(0x9000_0000L, v.translate(0x4000_0000L, Access.READ));
+    assertEquals(0x9000_1000L, v.translate(0x4000_1000L, Access.READ));
+  }
+
+  @Test
+  void cachedTranslationsShouldFaultWithTheArchitecturalErrorCodes() {
+    // SDM vol. 3A §4.6 and figure 4-12: a user fetch from a supervisor page is #PF P|U|I (0x15)
+    // with EFER.NXE = 1, P|U (0x5) with NXE = 0 and SMEP = 0; a user write to a read-only page
+    // P|W|U (0x7). The translations are cached by allowed accesses first (§4.10.2.3).
+    Guest g = new Guest();
+    long sup = 0x0000_0040_0000_7000L;
+    long ro = 0x0000_0040_0000_8000L;
+    g.tables.map(g.root, 4, sup, OLD + 0x7000, 1, 0x27, 0x63);
+    g.tables.map(g.root, 4, ro, OLD + 0x8000, 1, 0x27, 0x65);
+    assertEquals(OLD + 0x7000, g.vcpu.translate(sup, Access.FETCH));
+    assertEquals(OLD + 0x8000, g.vcpu.translate(ro, Access.USER));
+    assertEquals(Fault.pageFault(0x7), g.vcpu.translate(ro, Access.USER | Access.WRITE));
+    assertEquals(ro, g.vcpu.cr2());
+    assertEquals(Fault.pageFault(0x15), g.vcpu.translate(sup, Access.USER | Access.FETCH));
+    assertEquals(sup, g.vcpu.cr2());
+    assertEquals(OLD + 0x7000, g.vcpu.translate(sup, Access.FETCH));
+    assertEquals(0, g.vcpu.writeEfer(ControlRegisters.EFER_LME));
+    assertEquals(Fault.pageFault(0x5), g.vcpu.translate(sup, Access.USER | Access.FETCH));
+  }
+
+  @Test
+  void protectionKeysShouldDenyCachedTranslationsAfterWrpkru() {
+    // SDM vol. 3A §4.6.2: PKRU bit 2i (AD) denies every data access to a user page with key i,
+    // bit 2i+1 (WD) writes (supervisor ones only with CR0.WP = 1); #PF with PK (bit 5). WRPKRU
+    // needs no invalidation (§4.10.4.1 does not list it).
+    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_PKE);
+    long la = 0x0000_0040_0000_9000L;
+    g.tables.map(g.root, 4, la, OLD + 0x9000, 1, 0x27, 0x67 | (1L << 59)); // key 1
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER | Access.WRITE));
+    g.vcpu.writePkru(1 << 3); // WD1
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x27), g.vcpu.translate(la, Access.USER | Access.WRITE));
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x23), g.vcpu.translate(la, Access.WRITE));
+    g.vcpu.writePkru(1 << 2); // AD1
+    assertEquals(Fault.pageFault(0x25), g.vcpu.translate(la, Access.USER));
+    assertEquals(Fault.pageFault(0x21), g.vcpu.translate(la, Access.READ));
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.FETCH), "keys do not apply to fetches");
+    g.vcpu.writePkru(1 << 4); // key 2 only
+    assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER | Access.WRITE));
   }
 }
