@@ -93,7 +93,8 @@ final class RangeSnapshot {
    */
   boolean query(long key, long bound) {
     long[] ix = index;
-    int slot = floorSlot(ix, ix.length, key, ((key | bound) >>> 62 | ix[0] >>> 63) == 0);
+    // The index compares first starts with the key only; the bound is the leaf's business.
+    int slot = floorSlot(ix, ix.length, key, (key >>> 62 | ix[0] >>> 63) == 0);
     return leafQuery(leafAt[slot], key, bound);
   }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class MsixLayoutTest {
   /** MSI-X at 0x40 with the given registers; BAR 0 is 32-bit at 0xfe000000, BAR 1 I/O. */
-  private static ConfigBuilder device(int control, long table, long pba) {
+  static ConfigBuilder device(int control, long table, long pba) {
     return ConfigBuilder.normal()
         .bar(0, 0xfe000000L)
         .bar(1, 0x0000e001L)

@@ -18,15 +18,6 @@ class MsixLayoutWarningsTest {
   private static final String OTHER_BYTES =
       " bytes that are neither table nor PBA: registers there, if any, become read-only";
 
-  /** MSI-X at 0x40; BAR 0 is 32-bit at 0xfe000000, BAR 1 I/O. */
-  private static ConfigBuilder device(int control, long table, long pba) {
-    return ConfigBuilder.normal()
-        .bar(0, 0xfe000000L)
-        .bar(1, 0x0000e001L)
-        .set8(0x34, 0x40)
-        .msix(0x40, 0, control, table, pba);
-  }
-
   private static List<String> warnings(PciDevice d) {
     return MsixLayout.inspect(d).warnings();
   }
@@ -54,7 +45,7 @@ class MsixLayoutWarningsTest {
     // 0x1000 - 0x40 - 8 = 0xfb8 other bytes. The PBA's page is the table's: no second warning.
     assertEquals(
         List.of(page("table", 0x0, 0xfff, 0, 0xfb8)),
-        warnings(device(0x0003, 0x0, 0x800).device(0x4000)));
+        warnings(MsixLayoutTest.device(0x0003, 0x0, 0x800).device(0x4000)));
   }
 
   @Test
@@ -63,7 +54,7 @@ class MsixLayoutWarningsTest {
     // PBA 512 / 64 * 8 = 0x40 bytes at 0x3000: page [0x3000, 0x3fff], 0xfc0 other bytes.
     assertEquals(
         List.of(page("table", 0x0, 0x2fff, 0, 0x1000), page("PBA", 0x3000, 0x3fff, 0, 0xfc0)),
-        warnings(device(0x01ff, 0x800, 0x3000).device(0x4000)));
+        warnings(MsixLayoutTest.device(0x01ff, 0x800, 0x3000).device(0x4000)));
   }
 
   @Test
@@ -74,7 +65,7 @@ class MsixLayoutWarningsTest {
         List.of(
             "table [0x0, 0x40f] and PBA [0x400, 0x40f] overlap in BAR 0",
             page("table", 0x0, 0xfff, 0, 0xbf0)),
-        warnings(device(0x0040, 0x0, 0x400).device(0x1000)));
+        warnings(MsixLayoutTest.device(0x0040, 0x0, 0x400).device(0x1000)));
   }
 
   @Test
@@ -83,7 +74,7 @@ class MsixLayoutWarningsTest {
     // PBA's page is the table's.
     assertEquals(
         List.of(page("table", 0x0, 0xfff, 0, 0xfb8)),
-        warnings(device(0x0003, 0x100, 0x0).device(0x2000)));
+        warnings(MsixLayoutTest.device(0x0003, 0x100, 0x0).device(0x2000)));
   }
 
   @Test
@@ -95,7 +86,7 @@ class MsixLayoutWarningsTest {
         List.of(
             "table [0x800, 0x17ff] does not fit BAR 0 of 0x1000 bytes",
             page("table", 0x0, 0xfff, 0, 0x7e0)),
-        warnings(device(0x00ff, 0x800, 0x0).device(0x1000)));
+        warnings(MsixLayoutTest.device(0x00ff, 0x800, 0x0).device(0x1000)));
   }
 
   @Test
@@ -106,7 +97,7 @@ class MsixLayoutWarningsTest {
         List.of(
             "PBA [0x8000, 0x8007] does not fit BAR 0 of 0x2000 bytes",
             page("table", 0x0, 0xfff, 0, 0xff0)),
-        warnings(device(0x0000, 0x0, 0x8000).device(0x2000)));
+        warnings(MsixLayoutTest.device(0x0000, 0x0, 0x8000).device(0x2000)));
   }
 
   @Test
@@ -115,7 +106,7 @@ class MsixLayoutWarningsTest {
     // 32-byte PBA at 0 leaves 0xfe0 bytes of [0x0, 0xfff].
     assertEquals(
         List.of(page("PBA", 0x0, 0xfff, 0, 0xfe0)),
-        warnings(device(0x00ff, 0x1000, 0x0).device(0x2000)));
+        warnings(MsixLayoutTest.device(0x00ff, 0x1000, 0x0).device(0x2000)));
   }
 
   @Test
@@ -123,7 +114,7 @@ class MsixLayoutWarningsTest {
     // 1 entry at 0, PBA at 0x1000 (8 bytes): 0xff0 and 0xff8 other bytes; no fit warnings.
     assertEquals(
         List.of(page("table", 0x0, 0xfff, 0, 0xff0), page("PBA", 0x1000, 0x1fff, 0, 0xff8)),
-        warnings(device(0x0000, 0x0, 0x1000).device()));
+        warnings(MsixLayoutTest.device(0x0000, 0x0, 0x1000).device()));
   }
 
   @Test
@@ -135,7 +126,7 @@ class MsixLayoutWarningsTest {
             "table BIR 2 names BAR 2, which is unassigned (address 0)",
             page("table", 0x0, 0xfff, 2, 0xff0),
             page("PBA", 0x0, 0xfff, 0, 0xff8)),
-        warnings(device(0, 0x2, 0x0).bar(2, 0x8).device()));
+        warnings(MsixLayoutTest.device(0, 0x2, 0x0).bar(2, 0x8).device()));
   }
 
   @Test
@@ -143,8 +134,9 @@ class MsixLayoutWarningsTest {
     // BIR 6 is beyond the header's BARs; BIR 1 is I/O: nothing else is checked for them.
     assertEquals(
         List.of("table BIR 6 is beyond the 6 BARs of header type 0x0", "PBA BIR 1 names I/O BAR 1"),
-        warnings(device(0, 0x6, 0x1).device(0x1000)));
-    ConfigBuilder halves = device(0, 0x4, 0x5).bar(3, 0xd000000cL).bar(4, 0x1).bar(5, 0xc);
+        warnings(MsixLayoutTest.device(0, 0x6, 0x1).device(0x1000)));
+    ConfigBuilder halves =
+        MsixLayoutTest.device(0, 0x4, 0x5).bar(3, 0xd000000cL).bar(4, 0x1).bar(5, 0xc);
     assertEquals(
         List.of(
             "table BIR 4 names the upper half of 64-bit BAR 3",
@@ -154,7 +146,7 @@ class MsixLayoutWarningsTest {
         List.of(
             "table BIR 2 names BAR 2, which reads 0 (unimplemented or unassigned)",
             "PBA BIR 2 names BAR 2, which reads 0 (unimplemented or unassigned)"),
-        warnings(device(0, 0x2, 0x802).device(0x1000)));
+        warnings(MsixLayoutTest.device(0, 0x2, 0x802).device(0x1000)));
     // A size for BAR 2 makes it implemented: address 0 is then "unassigned", and its page
     // [0x0, 0xfff] holds the 0x10-byte table and the 8-byte PBA: 0xfe8 other bytes.
     assertEquals(
@@ -162,12 +154,12 @@ class MsixLayoutWarningsTest {
             "table BIR 2 names BAR 2, which is unassigned (address 0)",
             "PBA BIR 2 names BAR 2, which is unassigned (address 0)",
             page("table", 0x0, 0xfff, 2, 0xfe8)),
-        warnings(device(0, 0x2, 0x802).device(0x1000, 0x1000, 0x1000)));
+        warnings(MsixLayoutTest.device(0, 0x2, 0x802).device(0x1000, 0x1000, 0x1000)));
   }
 
   /** A virtio device with the table (3 entries) at {@code table} and one register block. */
   private static PciDevice virtio(long table, int cfgType, long offset, long length) {
-    return device(0x0002, table, 0x2000)
+    return MsixLayoutTest.device(0x0002, table, 0x2000)
         .set16(0, VirtioPciCap.VENDOR_ID_VIRTIO)
         .set8(0x41, 0x50)
         .cap(0x50, 0x09, 0)
