@@ -14,7 +14,6 @@ import static org.hvmmu.mmu.VcpuXlateTables.ram;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.hvmmu.mmu.memory.PhysicalMemory;

@@ -50,7 +50,7 @@ class VcpuXlateFaultsTest {
     return v;
   }
 
-  // ---- 32-bit paging ------------------------------------------------------------------------------
+  // ---- 32-bit paging ----------------------------------------------------------------------------
 
   @Test
   void aFourMegabytePdeShouldReserveBit21AndThePse36BitsAboveMaxPhyAddr() {
@@ -98,7 +98,7 @@ class VcpuXlateFaultsTest {
     assertEquals(0x8877_66BBL, m.read(frame(2), 4));
   }
 
-  // ---- PAE paging ---------------------------------------------------------------------------------
+  // ---- PAE paging -------------------------------------------------------------------------------
 
   @Test
   void paeEntriesShouldReserveBitsFromMaxPhyAddrAndXdWithoutNxe() {
@@ -143,7 +143,7 @@ class VcpuXlateFaultsTest {
         .translate(0x1000, Access.READ));
   }
 
-  // ---- IA-32e paging ------------------------------------------------------------------------------
+  // ---- IA-32e paging ----------------------------------------------------------------------------
 
   @Test
   void largeLeavesShouldReserveTheFrameBitsBelowTheirSize() {
@@ -185,7 +185,7 @@ class VcpuXlateFaultsTest {
     assertPageFault(RSVD_READ, vcpu(m, root, cr4, EFER_LONG).translate(la + 8, Access.READ));
   }
 
-  // ---- the host's tables under NPT ----------------------------------------------------------------
+  // ---- the host's tables under NPT --------------------------------------------------------------
 
   private static final long NPF_RSVD_READ = PageFaultErrorCode.P | PageFaultErrorCode.U
       | PageFaultErrorCode.RSVD | NpfExitInfo.FINAL_TRANSLATION;
@@ -244,7 +244,7 @@ class VcpuXlateFaultsTest {
     assertEquals(gpa + NestedFixture.OFFSET + 0x2000, nptRead(kb, gpa));
   }
 
-  // ---- canonical checks of INVPCID and INVVPID ----------------------------------------------------
+  // ---- canonical checks of INVPCID and INVVPID --------------------------------------------------
 
   private static boolean gp(long r) {
     return Fault.isFault(r) && Fault.kind(r) == FaultKind.GENERAL_PROTECTION;
@@ -299,7 +299,7 @@ class VcpuXlateFaultsTest {
     assertTrue(old.invvpid(0, 1, 0xFFFF_8000_0000_0000L));
   }
 
-  // ---- cycles of faults ---------------------------------------------------------------------------
+  // ---- cycles of faults -------------------------------------------------------------------------
 
   @Test
   void faultsShouldChargeTheirDeliveryCost() {

@@ -182,10 +182,12 @@ class VcpuXlateNestedTest {
         | EptQualification.GLA_TRANSLATED | EptQualification.GUEST_WRITABLE;
     long r = v.translate(la + 8, Access.READ);
     assertKind(FaultKind.EPT_VIOLATION, r);
-    assertEquals(EptQualification.READ | q, Fault.code(r), EptQualification.describe(Fault.code(r)));
+    assertEquals(EptQualification.READ | q, Fault.code(r),
+        EptQualification.describe(Fault.code(r)));
     assertEquals(gpa + NestedFixture.OFFSET + 4, v.translate(la + 4, Access.FETCH));
     r = v.translate(la + 8, Access.WRITE);
-    assertEquals(EptQualification.WRITE | q, Fault.code(r), EptQualification.describe(Fault.code(r)));
+    assertEquals(EptQualification.WRITE | q, Fault.code(r),
+        EptQualification.describe(Fault.code(r)));
     assertEquals(la + 8, v.faultGuestLinear());
     // NPT: a read-only nested leaf cached by a load; the store is npt_rw.
     NestedFixture n = new NestedFixture(NestedPaging.NPT, 4, 1);
