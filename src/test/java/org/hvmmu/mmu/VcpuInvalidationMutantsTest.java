@@ -346,4 +346,26 @@ class VcpuInvalidationMutantsTest {
     assertEquals(0, g.vcpu.writeCr3(g.root | 1));
     assertEquals(VcpuInvGuest.NEW, g.vcpu.translate(OTHER, Access.READ));
   }
+
+  @Test
+  void overFlushingInvlpgShouldEmptyIntelsPagingStructureCaches() {
+    VcpuInvGuest g = new VcpuInvGuest(EMULATOR, PAE | PGE);
+    g.fill();
+    g.movePageTable();
+    g.vcpu.invlpg(PLAIN);
+    assertFalse(g.stale());
+  }
+
+  @Test
+  void otherCr4ChangesWithSmepSetShouldInvalidateNothing() {
+    // SDM vol. 3A §4.10.4.1: only SMEP going 0 -> 1 invalidates; SMAP changes need nothing.
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT,
+        PAE | PGE | ControlRegisters.CR4_SMEP);
+    g.fillAndRemap();
+    assertEquals(0, g.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMEP
+        | ControlRegisters.CR4_SMAP));
+    g.vcpu.setRflags(ControlRegisters.RFLAGS_AC); // the pages are user pages
+    assertTrue(g.kept(PLAIN));
+    assertTrue(g.kept(GLOBAL));
+  }
 }
