@@ -1560,7 +1560,8 @@ public final class Vcpu {
      *
      * @param array the TLB array's name
      * @param vpid its VPID (or ASID)
-     * @param pcid its PCID (0 for a global entry)
+     * @param pcid the PCID it was filled under (a global entry keeps it too, and matches every
+     *     PCID: SDM vol. 3A §4.10.2.4)
      * @param global whether it is a global translation
      * @param pageNumber the linear address bits 56:{@code pageShift} it translates
      * @param pageShift log2 of its page size
