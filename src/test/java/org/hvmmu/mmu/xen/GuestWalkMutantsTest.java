@@ -236,6 +236,19 @@ class GuestWalkMutantsTest {
   }
 
   @Test
+  void aFetchShouldFailOnlyWhereAnEntryHasNx() {
+    // SDM vol. 3A §4.6: with EFER.NXE, a fetch is denied if XD is set in any entry used.
+    WalkFixture f = WalkFixture.long4();
+    GuestWalker w = f.walker(HAP, GuestWalkSwitches.XEN_4_22);
+    GuestWalk gw = new GuestWalk();
+    assertTrue(w.guestWalkTables(WalkFixture.regs4(), VA4, gw, Pfec.INSN_FETCH, L4_FRAME, 0));
+    assertEquals(Pfec.PAGE_PRESENT | Pfec.INSN_FETCH, gw.pfec());
+    f.set8(L2_SLOT, (L1_FRAME << 12) | PRW | WalkFixture.NX);
+    assertFalse(w.guestWalkTables(WalkFixture.regs4(), VA4, gw, Pfec.INSN_FETCH, L4_FRAME, 0));
+    assertEquals(Pfec.PAGE_PRESENT | Pfec.INSN_FETCH, gw.pfec());
+  }
+
+  @Test
   void aPaeWalkShouldIndexTheTopTableWithLinearBits31To30Only() {
     // Bits 63:32 of the address play no part in a PAE walk.
     GuestWalk gw = paeWalk(pae(), PAE_VA | (1L << 32), 0, true);
