@@ -12,12 +12,12 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link AddressSpaceWalker} on hand-built tables, the expected mappings worked out by hand from
  * the entry layouts of SDM vol. 3A §4.3 (32-bit paging: 1024 4-byte entries, CR3 bits 31:12, PSE
- * 4-MByte pages), §4.4 (PAE: four PDPTEs at CR3 bits 31:5, a PDPTE with P = 0 maps nothing whatever
- * its other bits), §4.5 (PS is a leaf flag in PDEs and PDPTEs only), the EPT layout of SDM vol. 3C
- * §28.3.2 and the NPT layout of APM vol. 2 §15.25 (a 5-level nested walk with host CR4.LA57), and
- * the class's documented contract (unreadable tables counted and treated as empty; the visitor's
- * non-zero result stops the walk and is returned; {@code entry(level)} only for the levels of the
- * last path).
+ * 4-MByte pages), §4.4 (PAE: four PDPTEs at CR3 bits 31:5, a PDPTE with P = 0 maps nothing
+ * whatever its other bits), §4.5 (PS is a leaf flag in PDEs and PDPTEs only), the EPT layout of
+ * SDM vol. 3C §28.3.2 and the NPT layout of APM vol. 2 §15.25 (a 5-level nested walk with host
+ * CR4.LA57), and the class's documented contract (unreadable tables counted and treated as empty;
+ * the visitor's non-zero result stops the walk and is returned; {@code entry(level)} only for the
+ * levels of the last path).
  */
 class WalkerMutAddressSpaceTest {
   private record Leaf(long la, long pa, int shift, long entryAddress) {}

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class WalkerMutCachesTest {
   private static final int NON_SET0 = 2;
 
-  /** Fills the ways of {@code set} with keys 0..ways-1, touches {@code order}, returns the victim. */
+  /** Fills {@code set}'s ways with keys 0..ways-1, touches {@code order}, returns the victim. */
   private static int victimWay(TranslationCache c, int set, int... order) {
     for (int k = 0; k < c.ways; k++) {
       c.fill(c.victim(set), k, 0, 0, 0, 0);

@@ -2,6 +2,7 @@ package org.hvmmu.mmu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -86,7 +87,7 @@ class WalkerMutCountsTest {
 
   @Test
   void intelStyleCachesShouldShortenAOneDimensionalWalk() {
-    GuestTables t = new GuestTables(new org.hvmmu.mmu.memory.PhysicalMemory(46), 0x100);
+    GuestTables t = new GuestTables(new PhysicalMemory(46), 0x100);
     t.memory.addRam(0, (8L << 30 >>> 12) - 1);
     long root = t.newTable();
     for (int k = 0; k < 4; k++) {
@@ -130,5 +131,55 @@ class WalkerMutCountsTest {
     assertEquals(6, v.counters().pagingStructureCacheHits(4));
     assertEquals(5, v.counters().pagingStructureCacheHits(3));
     assertEquals(5, v.counters().pagingStructureCacheHits(2));
+  }
+
+  @Test
+  void aPdpteCacheHitShouldRefreshItsEntryForReplacement() {
+    // The PDPTE cache of goldenCove() holds 4 entries under tree pseudo-LRU. Regions R0..R3
+    // (1 GByte each) fill its ways 0..3; a hit on R0 then makes the tree point away from way 0,
+    // at the pair (2, 3) and in it at way 2, so R4 replaces R2 and R0 still hits afterwards.
+    GuestTables t = new GuestTables(new PhysicalMemory(46), 0x100);
+    t.memory.addRam(0, 0x7FFFF);
+    long root = t.newTable();
+    long base = 0x0000_0012_0000_0000L;
+    long[] las = {base, base + (1L << 30), base + (2L << 30), base + (3L << 30),
+        base + 0x20_0000, base + (4L << 30), base + 0x40_0000};
+    for (long la : las) {
+      t.map(root, 4, la, DATA, 1, 0x27, 0x67);
+    }
+    Vcpu v = new Vcpu(t.memory, MmuFeatures.intel(46), MmuSwitches.DEFAULT,
+        TlbConfig.goldenCove(), WEIGHTS);
+    assertEquals(0, v.loadState(CR0, root, CR4, EFER));
+    long[] pdpteHits = {0, 0, 0, 0, 1, 1, 2};
+    long[] pml4eHits = {0, 1, 2, 3, 3, 4, 4};
+    for (int k = 0; k < las.length; k++) {
+      cycles(v, las[k]);
+      assertEquals(pdpteHits[k], v.counters().pagingStructureCacheHits(3), "access " + k);
+      assertEquals(pml4eHits[k], v.counters().pagingStructureCacheHits(4), "access " + k);
+    }
+  }
+
+  @Test
+  void anEptPdpteCacheHitShouldRefreshItsEntryForReplacement() {
+    // The EPT PDPTE cache (4 entries, tree pseudo-LRU) fills with the 1-GByte regions 0 (the guest
+    // tables), 1, 5 and 6; a hit on region 1 makes region 5 the victim, so after region 7 comes
+    // in, region 5 takes 3 EPT reads again (from the PML4E cache) instead of 2.
+    long g = 1L << 30;
+    long[] gpas = {g, 5 * g, 6 * g, g + 0x20_0000, 7 * g, 5 * g + 0x20_0000};
+    int[] references = {14, 4, 4, 3, 4, 4};
+    NestedFixture f = new NestedFixture(NestedPaging.EPT, 4, 1);
+    long root = f.guest.newTable();
+    for (int k = 0; k < gpas.length; k++) {
+      f.guest.map(root, 4, LA1 + k * 0x1000L, gpas[k], 1, 0x27, 0x67);
+    }
+    f.mapAll(gpas);
+    Vcpu v = new Vcpu(f.memory, MmuFeatures.intel(46), MmuSwitches.DEFAULT,
+        TlbConfig.goldenCove(), WEIGHTS);
+    v.configureEpt(f.nestedRoot | 6 | (3 << 3), 1);
+    assertEquals(0, v.loadState(CR0, root, CR4, EFER));
+    for (int k = 0; k < gpas.length; k++) {
+      assertEquals(gpas[k] + NestedFixture.OFFSET, v.translate(LA1 + k * 0x1000L, Access.READ));
+      assertEquals(references[k], v.lastWalkReferences(), "access " + k);
+    }
   }
 }

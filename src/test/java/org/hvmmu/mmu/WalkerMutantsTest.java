@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -267,7 +268,7 @@ class WalkerMutantsTest {
   @Test
   void everyLevelUsedShouldSetAccessedInTheGuestEntriesOfAFaultingWalk() {
     for (MmuSwitches.AccessedOnFault rule : MmuSwitches.AccessedOnFault.values()) {
-      GuestTables t = new GuestTables(new org.hvmmu.mmu.memory.PhysicalMemory(46), 0x100);
+      GuestTables t = new GuestTables(new PhysicalMemory(46), 0x100);
       t.memory.addRam(0, 0xFFFFF);
       long root = t.newTable();
       t.map(root, 4, LA1, DATA, 1, 0x7, 0x7);
@@ -398,7 +399,7 @@ class WalkerMutantsTest {
 
   @Test
   void anEntryWithHighBitsShouldGetItsAccessedFlagWithAnEightByteUpdate() {
-    GuestTables t = new GuestTables(new org.hvmmu.mmu.memory.PhysicalMemory(46), 0x100);
+    GuestTables t = new GuestTables(new PhysicalMemory(46), 0x100);
     t.memory.addRam(0, 0x7FFFF);
     long root = t.newTable();
     long pte = t.map(root, 4, LA1, DATA, 1, 0x27, 0x5 | GuestTables.XD);
@@ -414,7 +415,7 @@ class WalkerMutantsTest {
   @Test
   void everyLevelUsedShouldSetEachFlagOnceInOneWalk() {
     for (MmuSwitches.AccessedOnFault rule : MmuSwitches.AccessedOnFault.values()) {
-      GuestTables t = new GuestTables(new org.hvmmu.mmu.memory.PhysicalMemory(46), 0x100);
+      GuestTables t = new GuestTables(new PhysicalMemory(46), 0x100);
       t.memory.addRam(0, 0x7FFFF);
       long root = t.newTable();
       long pte = t.map(root, 4, LA1, DATA, 1, 0x7, 0x7);
