@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Set;
+import java.util.TreeSet;
 import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
@@ -434,5 +436,23 @@ class WalkerMutantsTest {
         assertEquals(0x27, t.read(t.entryAddress(root, 4, LA1, level)) & 0xFFF);
       }
     }
+  }
+
+  @Test
+  void theNestedTlbShouldRecordEachGuestPhysicalPageBase() {
+    // A cold walk caches the guest-physical pages it used: the four guest tables (1 MiB on) and
+    // the data page, each at its page base, mapped to GPA + OFFSET, writable (no EPT A/D).
+    Guest g = new Guest(NestedPaging.EPT, LEAF, LEAF);
+    Vcpu v = g.ept(false);
+    assertEquals(DATA + NestedFixture.OFFSET + 0x123, v.translate(LA1 + 0x123, Access.READ));
+    Set<String> seen = new TreeSet<>();
+    v.forEachGuestPhysicalMapping((gpa, shift, hpa, writable) -> seen.add(
+        Long.toHexString(gpa) + "/" + shift + "/" + Long.toHexString(hpa) + "/" + writable));
+    Set<String> expected = new TreeSet<>();
+    for (long gpa : new long[] {0x10_0000, 0x10_1000, 0x10_2000, 0x10_3000, DATA}) {
+      expected.add(Long.toHexString(gpa) + "/12/" + Long.toHexString(gpa + NestedFixture.OFFSET)
+          + "/true");
+    }
+    assertEquals(expected, seen);
   }
 }
