@@ -1,10 +1,18 @@
 package org.hvmmu.mmu;
 
+import static org.hvmmu.mmu.VcpuInvGuest.CR0;
+import static org.hvmmu.mmu.VcpuInvGuest.EFER;
+import static org.hvmmu.mmu.VcpuInvGuest.GLOBAL;
+import static org.hvmmu.mmu.VcpuInvGuest.NEW;
+import static org.hvmmu.mmu.VcpuInvGuest.OLD;
+import static org.hvmmu.mmu.VcpuInvGuest.PAE;
+import static org.hvmmu.mmu.VcpuInvGuest.PCIDE;
+import static org.hvmmu.mmu.VcpuInvGuest.PGE;
+import static org.hvmmu.mmu.VcpuInvGuest.PLAIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.hvmmu.mmu.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,74 +22,9 @@ import org.junit.jupiter.api.Test;
  * invalidation, the old frame still comes back.
  */
 class TlbInvalidationTest {
-  private static final long CR0 = 0x8001_0011L;
-  private static final long EFER = 0xD00;
-  private static final long PLAIN = 0x0000_0040_0000_1000L;
-  private static final long GLOBAL = 0x0000_0040_0000_2000L;
-  private static final long OLD = 0x10_0000;
-  private static final long NEW = 0x20_0000;
-  private static final long PCIDE = ControlRegisters.CR4_PCIDE;
-  private static final long PGE = ControlRegisters.CR4_PGE;
-  private static final long PAE = ControlRegisters.CR4_PAE;
-
-  /** A 4-level guest with one plain and one global page, both mapped to OLD (+ page). */
-  private static final class Guest {
-    final PhysicalMemory memory = new PhysicalMemory(46);
-    final GuestTables tables;
-    final long root;
-    final long root2;
-    final Vcpu vcpu;
-
-    Guest(MmuSwitches switches, long cr4) {
-      memory.addRam(0, 0xFFFF);
-      tables = new GuestTables(memory, 0x100);
-      root = tables.newTable();
-      tables.map(root, 4, PLAIN, OLD, 1, 0x27, 0x67);
-      tables.map(root, 4, GLOBAL, OLD + 0x1000, 1, 0x27, 0x167);
-      // A second address space sharing the same tables below the PML4.
-      root2 = tables.newTable();
-      memory.write(root2, 8, memory.read(root, 8));
-      vcpu = new Vcpu(memory, MmuFeatures.intel(46), switches, TlbConfig.goldenCove(),
-          LatencyModel.GOLDEN_COVE);
-      assertEquals(0, vcpu.loadState(CR0, root | ((cr4 & PCIDE) != 0 ? 1 : 0), cr4, EFER));
-    }
-
-    Guest() {
-      this(MmuSwitches.DEFAULT, PAE | PGE);
-    }
-
-    /** Fills the TLB with both pages, then rewrites both leaves to NEW without invalidating. */
-    void fillAndRemap() {
-      assertEquals(OLD, vcpu.translate(PLAIN, Access.READ));
-      assertEquals(OLD + 0x1000, vcpu.translate(GLOBAL, Access.READ));
-      remap();
-    }
-
-    void remap() {
-      memory.write(tables.entryAddress(root, 4, PLAIN, 1), 8, NEW | 0x67);
-      memory.write(tables.entryAddress(root, 4, GLOBAL, 1), 8, NEW + 0x1000 | 0x167);
-    }
-
-    /** Asserts whether both pages' old translations are kept. */
-    void assertKept(boolean expected) {
-      assertEquals(expected, kept(PLAIN));
-      assertEquals(expected, kept(GLOBAL));
-    }
-
-    boolean kept(long la) {
-      long r = vcpu.translate(la, Access.READ);
-      long base = la == PLAIN ? 0 : 0x1000;
-      if (r == OLD + base) {
-        return true;
-      }
-      assertEquals(NEW + base, r);
-      return false;
-    }
-  }
-
   @Test
   void shouldKeepEverythingWithoutAnInvalidation() {
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     g.fillAndRemap();
     assertTrue(g.kept(PLAIN));
     assertTrue(g.kept(GLOBAL));
@@ -89,7 +32,7 @@ class TlbInvalidationTest {
 
   @Test
   void invlpgShouldRemoveTheAddressGlobalOrNot() {
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     g.fillAndRemap();
     g.vcpu.invlpg(GLOBAL);
     assertTrue(g.kept(PLAIN));
@@ -102,7 +45,7 @@ class TlbInvalidationTest {
   @Test
   void invlpgShouldEmptyThePagingStructureCaches() {
     // PLAIN's page-directory entry is cached; point it at a new page table without invalidating.
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     assertEquals(OLD, g.vcpu.translate(PLAIN, Access.READ));
     long other = PLAIN + 0x3000; // same page table, not in the TLB
     long pt = g.tables.newTable();
@@ -117,7 +60,7 @@ class TlbInvalidationTest {
 
   @Test
   void movToCr3ShouldKeepGlobalTranslations() {
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr3(g.root));
     assertFalse(g.kept(PLAIN));
@@ -126,7 +69,7 @@ class TlbInvalidationTest {
 
   @Test
   void pcidsShouldKeepEachAddressSpaceApart() {
-    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE); // PCID 1 on root
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE); // PCID 1 on root
     g.fillAndRemap();
     // Switch to PCID 2 (bit 63 clear: PCID 2's translations go; PCID 1's stay).
     assertEquals(0, g.vcpu.writeCr3(g.root2 | 2));
@@ -145,28 +88,28 @@ class TlbInvalidationTest {
 
   @Test
   void cr4ChangesShouldInvalidateAsTheSdmSays() {
-    Guest pge = new Guest();
+    VcpuInvGuest pge = new VcpuInvGuest();
     pge.fillAndRemap();
     assertEquals(0, pge.vcpu.writeCr4(PAE));
     assertFalse(pge.kept(GLOBAL), "changing PGE removes global translations");
 
-    Guest smep = new Guest();
+    VcpuInvGuest smep = new VcpuInvGuest();
     smep.fillAndRemap();
     assertEquals(0, smep.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMEP));
     assertFalse(smep.kept(PLAIN), "SMEP 0 -> 1 removes the current PCID's translations");
 
-    Guest smepOff = new Guest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_SMEP);
+    VcpuInvGuest smepOff = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_SMEP);
     smepOff.fillAndRemap();
     assertEquals(0, smepOff.vcpu.writeCr4(PAE | PGE));
     assertTrue(smepOff.kept(PLAIN), "SMEP 1 -> 0 needs no invalidation");
 
-    Guest smap = new Guest();
+    VcpuInvGuest smap = new VcpuInvGuest();
     smap.fillAndRemap();
     assertEquals(0, smap.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMAP));
     smap.vcpu.setRflags(ControlRegisters.RFLAGS_AC); // the pages are user pages
     assertTrue(smap.kept(PLAIN), "SMAP needs no invalidation");
 
-    Guest pcide = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest pcide = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     pcide.fillAndRemap();
     assertEquals(0, pcide.vcpu.writeCr3(pcide.root)); // PCID 0, so that PCIDE may be cleared
     pcide.remap();
@@ -176,14 +119,14 @@ class TlbInvalidationTest {
 
   @Test
   void cr0ChangesShouldInvalidateAsTheSdmSays() {
-    Guest wp = new Guest();
+    VcpuInvGuest wp = new VcpuInvGuest();
     wp.fillAndRemap();
     assertEquals(0, wp.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_WP));
     assertTrue(wp.kept(PLAIN), "WP needs no invalidation");
 
     // Clearing PG (from compatibility mode; CS is not modelled) leaves IA-32e mode and removes
     // everything, global translations included.
-    Guest pg = new Guest();
+    VcpuInvGuest pg = new VcpuInvGuest();
     pg.fillAndRemap();
     assertEquals(0, pg.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_PG));
     assertEquals(PagingMode.NONE, pg.vcpu.pagingMode());
@@ -192,7 +135,7 @@ class TlbInvalidationTest {
     assertEquals(PagingMode.LONG_4, pg.vcpu.pagingMode());
     assertFalse(pg.kept(GLOBAL));
 
-    Guest pcid = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest pcid = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     assertEquals(Fault.GP0, pcid.vcpu.writeCr0(CR0 & ~ControlRegisters.CR0_PG),
         "clearing PG with CR4.PCIDE = 1 is #GP");
     assertEquals(Fault.GP0, pcid.vcpu.writeCr0(ControlRegisters.CR0_PG), "PG without PE");
@@ -200,7 +143,7 @@ class TlbInvalidationTest {
 
   @Test
   void invpcidShouldInvalidateByType() {
-    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     g.fillAndRemap();
     assertEquals(0, g.vcpu.invpcid(0, 1, GLOBAL)); // individual address: not global ones
     assertTrue(g.kept(GLOBAL));
@@ -209,13 +152,13 @@ class TlbInvalidationTest {
     assertEquals(0, g.vcpu.invpcid(0, 1, PLAIN));
     assertFalse(g.kept(PLAIN));
 
-    Guest single = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest single = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     single.fillAndRemap();
     assertEquals(0, single.vcpu.invpcid(1, 1, 0));
     assertFalse(single.kept(PLAIN));
     assertTrue(single.kept(GLOBAL));
 
-    Guest all = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest all = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     all.fillAndRemap();
     assertEquals(0, all.vcpu.invpcid(3, 0, 0)); // all contexts but global
     assertFalse(all.kept(PLAIN));
@@ -227,18 +170,18 @@ class TlbInvalidationTest {
     assertEquals(Fault.GP0, g.vcpu.invpcid(4, 0, 0));
     assertEquals(Fault.GP0, g.vcpu.invpcid(0, 0x1000, 0));
     assertEquals(Fault.GP0, g.vcpu.invpcid(0, 1, 0x8000_0000_0000_0000L));
-    Guest noPcid = new Guest();
+    VcpuInvGuest noPcid = new VcpuInvGuest();
     assertEquals(Fault.GP0, noPcid.vcpu.invpcid(1, 1, 0), "PCID 1 without CR4.PCIDE");
   }
 
   @Test
   void alderLakeErratumShouldKeepGlobalsOnInvlpgWithPcids() {
-    Guest g = new Guest(MmuSwitches.DEFAULT.withInvlpgKeepsGlobalsWithPcid(true),
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT.withInvlpgKeepsGlobalsWithPcid(true),
         PAE | PGE | PCIDE);
     g.fillAndRemap();
     g.vcpu.invlpg(GLOBAL);
     assertTrue(g.kept(GLOBAL));
-    Guest fixed = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest fixed = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     fixed.fillAndRemap();
     fixed.vcpu.invlpg(GLOBAL);
     assertFalse(fixed.kept(GLOBAL));
@@ -246,19 +189,19 @@ class TlbInvalidationTest {
 
   @Test
   void overFlushShouldFlushEverythingButSingleAddresses() {
-    Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE | PCIDE);
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.EMULATOR, PAE | PGE | PCIDE);
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr3(g.root | 1 | ControlRegisters.CR3_NOFLUSH));
     assertFalse(g.kept(PLAIN), "QEMU flushes on every CR3 load");
     assertFalse(g.kept(GLOBAL), "global ones too");
 
-    Guest s = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    VcpuInvGuest s = new VcpuInvGuest(MmuSwitches.EMULATOR, PAE | PGE);
     s.fillAndRemap();
     assertEquals(0, s.vcpu.writeCr4(PAE | PGE | ControlRegisters.CR4_SMAP));
     s.vcpu.setRflags(ControlRegisters.RFLAGS_AC);
     assertFalse(s.kept(PLAIN));
 
-    Guest one = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    VcpuInvGuest one = new VcpuInvGuest(MmuSwitches.EMULATOR, PAE | PGE);
     one.fillAndRemap();
     one.vcpu.invlpg(PLAIN);
     assertFalse(one.kept(PLAIN));
@@ -268,7 +211,7 @@ class TlbInvalidationTest {
   @Test
   void staleDenialShouldFaultOnceInStrictModeAndWalkInOverFlushMode() {
     for (MmuSwitches s : new MmuSwitches[] {MmuSwitches.DEFAULT, MmuSwitches.EMULATOR}) {
-      Guest g = new Guest(s, PAE | PGE);
+      VcpuInvGuest g = new VcpuInvGuest(s, PAE | PGE);
       long pte = g.tables.entryAddress(g.root, 4, PLAIN, 1);
       g.memory.write(pte, 8, OLD | 0x65); // read-only
       assertEquals(OLD, g.vcpu.translate(PLAIN, Access.READ));
@@ -351,7 +294,7 @@ class TlbInvalidationTest {
 
   @Test
   void aFlushOfNothingShouldBeCountedAsElided() {
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     long elided = g.vcpu.counters().flushesElided();
     g.vcpu.invlpg(PLAIN); // nothing cached yet
     assertEquals(elided + 1, g.vcpu.counters().flushesElided());
@@ -366,7 +309,7 @@ class TlbInvalidationTest {
   @Test
   void invlpgOfANonCanonicalAddressShouldBeANop() {
     // SDM vol. 2A, INVLPG: in 64-bit mode a non-canonical address makes INVLPG a NOP.
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     g.fillAndRemap();
     long elided = g.vcpu.counters().flushesElided();
     g.vcpu.invlpg(PLAIN | 0x8000_0000_0000_0000L);
@@ -379,7 +322,7 @@ class TlbInvalidationTest {
   void invpcidShouldIgnoreTheDescriptorFieldsItsTypeDoesNotUse() {
     // SDM vol. 2A, INVPCID: the linear address matters for type 0 only, the PCID for types 0
     // and 1 only (#GP for PCID != 0 with CR4.PCIDE = 0 applies to those two); PCIDs are 12 bits.
-    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | PCIDE);
     g.fillAndRemap();
     assertEquals(0, g.vcpu.invpcid(1, 2, 0x8000_0000_0000_0000L), "type 1: address ignored");
     assertTrue(g.kept(PLAIN), "PCID 2's context is not the current PCID 1's");
@@ -391,7 +334,7 @@ class TlbInvalidationTest {
     assertFalse(g.kept(PLAIN));
     assertTrue(g.kept(GLOBAL), "single-context leaves global translations");
 
-    Guest noPcid = new Guest();
+    VcpuInvGuest noPcid = new VcpuInvGuest();
     noPcid.fillAndRemap();
     assertEquals(0, noPcid.vcpu.invpcid(3, 5, 0), "type 3 ignores the PCID");
     assertFalse(noPcid.kept(PLAIN));
@@ -407,7 +350,7 @@ class TlbInvalidationTest {
   void movToCr4ShouldNotInvalidateWhenPcideOrPkeIsSet() {
     // SDM vol. 3A §4.10.4.1: MOV to CR4 invalidates on a change of PGE, PCIDE 1 -> 0, PAE, or
     // SMEP 0 -> 1; setting PCIDE (CR3 bits 11:0 zero) or PKE invalidates nothing.
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | PCIDE));
     assertEquals(0, g.vcpu.pcid());
@@ -420,7 +363,7 @@ class TlbInvalidationTest {
   void movToCr0ShouldFlushOnWpOnlyWhenOverFlushing() {
     // SDM vol. 3A §4.10.4.1: CR0.WP and CR0.CD changes need no invalidation; QEMU's
     // cpu_x86_update_cr0 flushes the whole TLB when PG or WP changes (the over-flush mode).
-    Guest cd = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    VcpuInvGuest cd = new VcpuInvGuest(MmuSwitches.EMULATOR, PAE | PGE);
     cd.fillAndRemap();
     assertEquals(0, cd.vcpu.writeCr0(CR0 | (1L << 30)));
     cd.assertKept(true); // CD (bit 30) is not a paging bit
@@ -432,7 +375,7 @@ class TlbInvalidationTest {
   void overFlushShouldFlushOnPagingBitsOfCr4Only() {
     // QEMU's cpu_x86_update_cr4 flushes the TLB when PGE, PAE, PSE, SMEP, SMAP or LA57
     // changes; OSFXSR (bit 9) is no paging bit.
-    Guest g = new Guest(MmuSwitches.EMULATOR, PAE | PGE);
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.EMULATOR, PAE | PGE);
     g.fillAndRemap();
     assertEquals(0, g.vcpu.writeCr4(PAE | PGE | (1L << 9)));
     g.assertKept(true);
@@ -445,7 +388,7 @@ class TlbInvalidationTest {
     // SDM vol. 3A §4.5 (table 4-19) and figure 4-12: with EFER.NXE = 0 bit 63 of an entry is
     // reserved (#PF P|RSVD = 0x9); with NXE = 1 a fetch from an XD page is #PF P|I = 0x11.
     // WRMSR to EFER is not among §4.10.4.1's invalidating operations; LMA is read-only.
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     long xd = 0x0000_0040_0000_5000L;
     long xd2 = 0x0000_0040_0000_6000L;
     g.tables.map(g.root, 4, xd, OLD + 0x5000, 1, 0x27, 0x8000_0000_0000_0067L);
@@ -540,7 +483,7 @@ class TlbInvalidationTest {
     // SDM vol. 3A §4.6 and figure 4-12: a user fetch from a supervisor page is #PF P|U|I (0x15)
     // with EFER.NXE = 1, P|U (0x5) with NXE = 0 and SMEP = 0; a user write to a read-only page
     // P|W|U (0x7). The translations are cached by allowed accesses first (§4.10.2.3).
-    Guest g = new Guest();
+    VcpuInvGuest g = new VcpuInvGuest();
     long sup = 0x0000_0040_0000_7000L;
     long ro = 0x0000_0040_0000_8000L;
     g.tables.map(g.root, 4, sup, OLD + 0x7000, 1, 0x27, 0x63);
@@ -561,7 +504,7 @@ class TlbInvalidationTest {
     // SDM vol. 3A §4.6.2: PKRU bit 2i (AD) denies every data access to a user page with key i,
     // bit 2i+1 (WD) writes (supervisor ones only with CR0.WP = 1); #PF with PK (bit 5). WRPKRU
     // needs no invalidation (§4.10.4.1 does not list it).
-    Guest g = new Guest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_PKE);
+    VcpuInvGuest g = new VcpuInvGuest(MmuSwitches.DEFAULT, PAE | PGE | ControlRegisters.CR4_PKE);
     long la = 0x0000_0040_0000_9000L;
     g.tables.map(g.root, 4, la, OLD + 0x9000, 1, 0x27, 0x67 | (1L << 59)); // key 1
     assertEquals(OLD + 0x9000, g.vcpu.translate(la, Access.USER | Access.WRITE));

@@ -68,6 +68,12 @@ final class VcpuInvGuest {
     memory.write(tables.entryAddress(root, 4, GLOBAL, 1), 8, NEW + 0x1000 | 0x167);
   }
 
+  /** Asserts whether both pages' old translations are kept. */
+  void assertKept(boolean expected) {
+    assertEquals(expected, kept(PLAIN));
+    assertEquals(expected, kept(GLOBAL));
+  }
+
   boolean kept(long la) {
     long r = vcpu.translate(la, Access.READ);
     long base = la == PLAIN ? 0 : 0x1000;

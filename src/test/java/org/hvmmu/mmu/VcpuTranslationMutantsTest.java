@@ -1,13 +1,13 @@
 package org.hvmmu.mmu;
 
-import static org.hvmmu.mmu.VcpuXlateTables.A;
+import static org.hvmmu.mmu.GuestTables.A;
+import static org.hvmmu.mmu.GuestTables.P;
+import static org.hvmmu.mmu.GuestTables.RW;
+import static org.hvmmu.mmu.GuestTables.US;
 import static org.hvmmu.mmu.VcpuXlateTables.CR0;
 import static org.hvmmu.mmu.VcpuXlateTables.CR4_PAE;
 import static org.hvmmu.mmu.VcpuXlateTables.EFER_LONG;
 import static org.hvmmu.mmu.VcpuXlateTables.LEAF;
-import static org.hvmmu.mmu.VcpuXlateTables.P;
-import static org.hvmmu.mmu.VcpuXlateTables.RW;
-import static org.hvmmu.mmu.VcpuXlateTables.US;
 import static org.hvmmu.mmu.VcpuXlateTables.array;
 import static org.hvmmu.mmu.VcpuXlateTables.only;
 import static org.hvmmu.mmu.VcpuXlateTables.ram;
@@ -374,9 +374,9 @@ class VcpuTranslationMutantsTest {
         v = pae(m, t, oneSetTwoWays());
       }
       assertEquals(frame(0), v.translate(0x1000, Access.READ)); // cached without D
-      assertEquals(0, m.read(pte, 8) & VcpuXlateTables.D);
+      assertEquals(0, m.read(pte, 8) & GuestTables.D);
       assertEquals(0, v.write(0x1000, 8, 7, Access.READ)); // must walk to set D (SDM §4.8)
-      assertEquals(VcpuXlateTables.D, m.read(pte, 8) & VcpuXlateTables.D);
+      assertEquals(GuestTables.D, m.read(pte, 8) & GuestTables.D);
       assertEquals(2, v.counters().walks());
       assertEquals(0, v.write(0x1008, 8, 8, Access.READ));
       assertEquals(0, v.write(0x1010, 8, 9, Access.READ));

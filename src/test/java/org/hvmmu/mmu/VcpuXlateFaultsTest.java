@@ -1,16 +1,16 @@
 package org.hvmmu.mmu;
 
-import static org.hvmmu.mmu.VcpuXlateTables.A;
+import static org.hvmmu.mmu.GuestTables.A;
+import static org.hvmmu.mmu.GuestTables.D;
+import static org.hvmmu.mmu.GuestTables.P;
+import static org.hvmmu.mmu.GuestTables.PS;
+import static org.hvmmu.mmu.GuestTables.RW;
+import static org.hvmmu.mmu.GuestTables.US;
+import static org.hvmmu.mmu.GuestTables.XD;
 import static org.hvmmu.mmu.VcpuXlateTables.CR0;
 import static org.hvmmu.mmu.VcpuXlateTables.CR4_PAE;
-import static org.hvmmu.mmu.VcpuXlateTables.D;
 import static org.hvmmu.mmu.VcpuXlateTables.EFER_LONG;
 import static org.hvmmu.mmu.VcpuXlateTables.LEAF;
-import static org.hvmmu.mmu.VcpuXlateTables.P;
-import static org.hvmmu.mmu.VcpuXlateTables.PS;
-import static org.hvmmu.mmu.VcpuXlateTables.RW;
-import static org.hvmmu.mmu.VcpuXlateTables.US;
-import static org.hvmmu.mmu.VcpuXlateTables.XD;
 import static org.hvmmu.mmu.VcpuXlateTables.ram;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,14 +1,14 @@
 package org.hvmmu.mmu;
 
-import static org.hvmmu.mmu.VcpuXlateTables.A;
+import static org.hvmmu.mmu.GuestTables.A;
+import static org.hvmmu.mmu.GuestTables.P;
+import static org.hvmmu.mmu.GuestTables.RW;
+import static org.hvmmu.mmu.GuestTables.US;
+import static org.hvmmu.mmu.GuestTables.XD;
 import static org.hvmmu.mmu.VcpuXlateTables.CR0;
 import static org.hvmmu.mmu.VcpuXlateTables.CR4_PAE;
 import static org.hvmmu.mmu.VcpuXlateTables.EFER_LONG;
 import static org.hvmmu.mmu.VcpuXlateTables.LEAF;
-import static org.hvmmu.mmu.VcpuXlateTables.P;
-import static org.hvmmu.mmu.VcpuXlateTables.RW;
-import static org.hvmmu.mmu.VcpuXlateTables.US;
-import static org.hvmmu.mmu.VcpuXlateTables.XD;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -172,7 +172,7 @@ class VcpuXlateNestedTest {
     long root = e.guest.newTable();
     long la = 0x1000;
     long gpa = 0x20_0000;
-    e.guest.map(root, 4, la, gpa, 1, P | RW | US | A, P | RW | A | VcpuXlateTables.D);
+    e.guest.map(root, 4, la, gpa, 1, P | RW | US | A, P | RW | A | GuestTables.D);
     e.mapAll();
     e.mapNested(gpa, NestedFixture.EPT_RWX, GuestTables.EPT_X | EPT_WB);
     Vcpu v = e.vcpu(TlbConfig.goldenCove());
@@ -211,7 +211,7 @@ class VcpuXlateNestedTest {
     long pdpt = f.guest.newTable();
     long pd = f.guest.newTable();
     f.guest.write(pdpt, pd | P | pdpteExtra);
-    f.guest.write(pd, 0x20_0000L | LEAF | VcpuXlateTables.PS);
+    f.guest.write(pd, 0x20_0000L | LEAF | GuestTables.PS);
     f.mapAll(0x20_0000L + 0x1000);
     Vcpu v = f.vcpu(TlbConfig.goldenCove(), switches, MmuFeatures.amd(46));
     assertEquals(0, v.loadState(CR0, pdpt, CR4_PAE, 0));

@@ -1,5 +1,12 @@
 package org.hvmmu.mmu;
 
+import static org.hvmmu.mmu.GuestTables.A;
+import static org.hvmmu.mmu.GuestTables.D;
+import static org.hvmmu.mmu.GuestTables.P;
+import static org.hvmmu.mmu.GuestTables.PS;
+import static org.hvmmu.mmu.GuestTables.RW;
+import static org.hvmmu.mmu.GuestTables.US;
+
 import java.util.List;
 import org.hvmmu.mmu.memory.PhysicalMemory;
 
@@ -9,13 +16,6 @@ import org.hvmmu.mmu.memory.PhysicalMemory;
  * to 4-6, §4.4 tables 4-8 to 4-11): a 4-entry PDPT at 1 MiB, directories and tables after it.
  */
 final class VcpuXlateTables {
-  static final long P = 1;
-  static final long RW = 2;
-  static final long US = 4;
-  static final long A = 0x20;
-  static final long D = 0x40;
-  static final long PS = 0x80;
-  static final long XD = 1L << 63;
   /** A present, writable, user, accessed and dirty leaf. */
   static final long LEAF = P | RW | US | A | D;
   /** CR0 with PG, WP, NE, ET, MP and PE. */
