@@ -1444,12 +1444,36 @@ public final class Vcpu {
     counters.pageFaults++;
     counters.cycles += latency.pageFaultDelivery();
     cr2 = la;
-    // A #PF removes the translations of the faulting address (SDM vol. 3A §4.10.4.1, note 1);
-    // after misses in every array there are none to remove.
+    // A #PF removes the translations of the faulting address and the paging-structure-cache
+    // entries that would serve it (SDM vol. 3A §4.10.4.1), so that a retry does not fault again on
+    // cached entries memory no longer holds; after misses in every TLB array there are no
+    // translations to remove, but the walk may have started from a cached prefix.
     if (switches.tlbMode() == TlbMode.STRICT && sawEntry) {
       invalidateAddress(la, vpid, pcid, NON_GLOBAL | GLOBAL_ONLY);
     }
+    invalidatePrefixes(la);
     return Fault.pageFault(errorCode);
+  }
+
+  /**
+   * Removes the current context's Intel-style paging-structure-cache entries whose prefix covers
+   * {@code la}, at every level (the entries the walker's lookup of {@code la} would hit).
+   */
+  private void invalidatePrefixes(long la) {
+    if (switches.pscStyle() != PscStyle.INTEL_PREFIX) {
+      return;
+    }
+    for (int l = 2; l < psc.length; l++) {
+      TranslationCache t = psc[l];
+      if (t == null || !t.enabled()) {
+        continue;
+      }
+      long prefix = (la & LA_MASK) >>> Walker.levelShift(mode, l);
+      int i = t.find((int) prefix & t.setMask, prefix | pscTag, prefix | pscTag);
+      if (i >= 0) {
+        t.invalidate(i);
+      }
+    }
   }
 
   long eptViolation(long qualification, long gpa, long la) {
