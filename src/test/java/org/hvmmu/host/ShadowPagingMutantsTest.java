@@ -463,6 +463,9 @@ class ShadowPagingMutantsTest {
     // gfn 0x205 now maps machine frame 0x106.
     assertEquals(0, host.setP2mEntry(d, 0x205, 0x106, PageOrder.ORDER_4K, P2mType.RAM_RW));
     assertEquals(0x5106L, v.read(superLa + 0x5008, 8, U));
+    // A store sets the guest L2 entry's D (shadowed read-only until then) and completes.
+    assertEquals(0, v.write(superLa + 0x5010, 8, 0x77, U));
+    assertEquals(0x77L, v.read(superLa + 0x5010, 8, U));
   }
 
   enum PolicyName {
