@@ -1,5 +1,8 @@
 package org.hvmmu.host;
 
+import static org.hvmmu.host.ShadowPagingTest.guestEntry;
+import static org.hvmmu.host.ShadowPagingTest.put;
+import static org.hvmmu.host.ShadowPagingTest.shadowEntry;
 import static org.hvmmu.mmu.ControlRegisters.CR0_PE;
 import static org.hvmmu.mmu.ControlRegisters.CR0_PG;
 import static org.hvmmu.mmu.ControlRegisters.CR0_WP;
@@ -101,20 +104,6 @@ class ShadowPagingMutantsTest {
     GuestVcpu v = host.createVcpu(d);
     assertEquals(0, v.loadGuestState(CR0, L4 << 12, CR4_PAE, EFER));
     return v;
-  }
-
-  static void put(Host host, GuestDomain d, long frame, int slot, long value) {
-    host.writeGuestPhysical(d, (frame << 12) + 8L * slot, 8, value);
-  }
-
-  static long guestEntry(Host host, GuestDomain d, long frame, int slot) {
-    return host.readGuestPhysical(d, (frame << 12) + 8L * slot, 8);
-  }
-
-  static long shadowEntry(Host host, GuestDomain d, long frame, byte type, int slot) {
-    ShadowDomain sd = d.shadow();
-    int page = sd.lookup(frame, type);
-    return host.machine().read((sd.frame(page) << 12) + 8L * slot, 8);
   }
 
   @ParameterizedTest(name = "{0} {1}")
