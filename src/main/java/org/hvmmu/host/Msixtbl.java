@@ -94,6 +94,8 @@ final class Msixtbl {
 
   /** A load: the decision, and {@link #value} when msixtbl serves it. */
   AccessReason read(RoMmioSwitches s, PhysicalMemory machine, long gpa, int len) {
+    // The adjacent pages always have their mapping here, so MSIXTBL_ADJACENT_READ_UNMAPPED
+    // (all ones) never comes back.
     AccessReason r = MsixtblAccess.read(s, gpa, len, gtable, tableLen, bound(gpa), accValid,
         true);
     long entry = (gpa - gtable) / ENTRY;
@@ -109,7 +111,6 @@ final class Msixtbl {
       case MSIXTBL_READ_MASK_BIT -> value = bit(guestMasked, entry) ? 1 : 0;
       case MSIXTBL_READ_CONTROL_RAW, MSIXTBL_ADJACENT_READ ->
           value = machine.read(tableAddress + (gpa - gtable), len);
-      case MSIXTBL_ADJACENT_READ_UNMAPPED -> value = len == 8 ? -1L : (1L << (8 * len)) - 1;
       default -> value = 0;
     }
     return r;
