@@ -103,8 +103,8 @@ final class PvPaging {
 
   /** The CR3 the processor runs with: the vCPU's, or Xen's idle table when it has no base. */
   private long processorCr3(PvVcpu pv) {
-    long cr3 = pv.cr3();
-    return cr3 != 0 ? cr3 : idleTable << Pte.PAGE_SHIFT;
+    // Not pv.cr3() != 0: an L4 at frame 0 (a compat L4 Xen took from frame 0) has CR3 0 too.
+    return pv.baseptr() != PvVcpu.NO_BASEPTR ? pv.cr3() : idleTable << Pte.PAGE_SHIFT;
   }
 
   /**
