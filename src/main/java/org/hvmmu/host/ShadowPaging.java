@@ -420,7 +420,7 @@ final class ShadowPaging {
       return Fault.of(FaultKind.PAGE_FAULT, request | Pfec.PAGE_PRESENT);
     }
     if (P2mTypes.isReadOnly(p2mSwitches().era(), sd.targetType) || !isRam(d, sd.targetType)
-        || (!d.hasP2m() && !host.frames().mfnValid(sd.targetMfn))) {
+        || (!d.hasP2m() && tableFrame(d, sd, sd.targetMfn) != sd.targetMfn)) { // get_page(, d)
       return DISCARD;
     }
     return (sd.targetMfn << Pte.PAGE_SHIFT) | (addr & 0xFFF);
