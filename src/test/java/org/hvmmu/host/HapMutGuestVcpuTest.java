@@ -1,5 +1,7 @@
 package org.hvmmu.host;
 
+import static org.hvmmu.host.HostGuestVcpuMutantsTest.VA;
+import static org.hvmmu.host.HostGuestVcpuMutantsTest.pv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -354,24 +356,6 @@ class HapMutGuestVcpuTest {
   }
 
   // ---- the wide-store handler (PV)
-
-  static final long VA = 0x5000;
-
-  /** A PV domU: VA maps RAM frame 0x150, VA + 0x1000 frame 0x160, VA + 0x2000 nothing. */
-  static GuestVcpu pv(Host host) {
-    int urw = 0x7;
-    GuestDomain d = host.createDomain(1, PagingMode.PV, false);
-    assertEquals(0, host.giveRam(d, 0x100, 0x1ff));
-    host.writeGuestEntry(d, 0x100, 0, Pte.fromMfn(0x101, urw));
-    host.writeGuestEntry(d, 0x101, 0, Pte.fromMfn(0x102, urw));
-    host.writeGuestEntry(d, 0x102, 0, Pte.fromMfn(0x103, urw));
-    GuestVcpu v = host.createVcpu(d);
-    assertEquals(0, host.newBaseptr(v, 0x100));
-    long flags = PvMmuAbi.UVMF_INVLPG | PvMmuAbi.UVMF_LOCAL;
-    assertEquals(0, host.updateVaMapping(v, VA, Pte.fromMfn(0x150, urw), flags, 0));
-    assertEquals(0, host.updateVaMapping(v, VA + 0x1000, Pte.fromMfn(0x160, urw), flags, 0));
-    return v;
-  }
 
   static byte[] bytes(int n) {
     byte[] b = new byte[n];

@@ -1,5 +1,9 @@
 package org.hvmmu.host;
 
+import static org.hvmmu.host.ShadowPagingTest.guestEntry;
+import static org.hvmmu.host.ShadowPagingTest.put;
+import static org.hvmmu.host.ShadowPagingTest.shadowEntry;
+import static org.hvmmu.host.ShadowPagingTest.shadowFrame;
 import static org.hvmmu.mmu.ControlRegisters.CR0_PE;
 import static org.hvmmu.mmu.ControlRegisters.CR0_PG;
 import static org.hvmmu.mmu.ControlRegisters.CR0_WP;
@@ -11,14 +15,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.hvmmu.mmu.Access;
 import org.hvmmu.mmu.Fault;
 import org.hvmmu.mmu.FaultKind;
 import org.hvmmu.xen.Errno;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -52,6 +53,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </pre>
  */
 class ShadowMut2EmulateTest {
+  /** Both shadow modes under the three presets. */
+  static final String SHADOW_MODES = "org.hvmmu.host.ShadowPagingMutantsTest#modesAndPolicies";
   static final long MMIO = 0x100000;
   static final long L4 = 0x180;
   static final long L3 = 0x181;
@@ -69,35 +72,6 @@ class ShadowMut2EmulateTest {
   static final long CR0 = CR0_PE | CR0_WP | CR0_PG;
   static final long EFER = EFER_LME | EFER_LMA | EFER_NXE;
   static final int U = Access.USER;
-
-  static List<Arguments> modesAndPolicies() {
-    List<Arguments> out = new ArrayList<>();
-    for (PagingMode mode : new PagingMode[] {PagingMode.PV_SHADOW, PagingMode.HVM_SHADOW}) {
-      out.add(Arguments.of(mode, "seed-2010", Policy.SEED_2010));
-      out.add(Arguments.of(mode, "hardened", Policy.HARDENED));
-      out.add(Arguments.of(mode, "xen-4.22", Policy.XEN_4_22));
-    }
-    return out;
-  }
-
-  static void put(Host host, GuestDomain d, long frame, int slot, long value) {
-    host.writeGuestPhysical(d, (frame << 12) + 8L * slot, 8, value);
-  }
-
-  static long get(Host host, GuestDomain d, long frame, int slot) {
-    return host.readGuestPhysical(d, (frame << 12) + 8L * slot, 8);
-  }
-
-  static long shadow(Host host, GuestDomain d, long frame, byte type, int slot) {
-    ShadowDomain sd = d.shadow();
-    int page = sd.lookup(frame, type);
-    assertTrue(page > 0, "no shadow of 0x" + Long.toHexString(frame) + " as type " + type);
-    return host.machine().read((sd.frame(page) << 12) + 8L * slot, 8);
-  }
-
-  static long shadowFrame(GuestDomain d, long frame, byte type) {
-    return d.shadow().frame(d.shadow().lookup(frame, type));
-  }
 
   /** The guest of the class description, one vCPU on it. */
   static GuestVcpu guest(Host host, PagingMode mode) {
@@ -186,7 +160,7 @@ class ShadowMut2EmulateTest {
 
   /** A store crossing from a page table into machine frame 0: both parts, in byte order. */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aCrossingStoreShouldWriteEachByteInOrderIntoFrameZero(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -199,7 +173,7 @@ class ShadowMut2EmulateTest {
     // Linear 0x400ffc is L1A + 0xffc (L1A[511] bits 32-63); 0x401000 is frame 0.
     assertEquals(0, v.write(LA + 0xFFC, 8, 0x8877_6655_4433_2211L, 0));
     assertEquals(emulated + 1, sd.emulatedWrites);
-    assertEquals(0x4433_2211L << 32, get(host, d, L1A, 511));
+    assertEquals(0x4433_2211L << 32, guestEntry(host, d, L1A, 511));
     assertEquals(0x8877_6655L, host.readGuestPhysical(d, 0, 8));
     assertEquals(validations + 1, sd.validations, "one entry of L1A's one shadow");
     // Frame 0 becomes an L1 table (through L2[5]); its writable mapping goes.
@@ -208,7 +182,7 @@ class ShadowMut2EmulateTest {
     // The same crossing store now covers an entry of each table: two validations.
     validations = sd.validations;
     assertEquals(0, v.write(LA + 0xFFC, 8, 0x0102_0304_0506_0708L, 0));
-    assertEquals(0x0506_0708L << 32, get(host, d, L1A, 511));
+    assertEquals(0x0506_0708L << 32, guestEntry(host, d, L1A, 511));
     assertEquals(0x0102_0304L, host.readGuestPhysical(d, 0, 8));
     assertEquals(validations + 2, sd.validations);
     // A store at offset 0 of frame 0, now a table (machine address 0): emulated, and followed.
@@ -217,7 +191,7 @@ class ShadowMut2EmulateTest {
     assertEquals(0, v.write(LA + 0x1000, 8, entry, U));
     assertEquals(emulated + 1, sd.emulatedWrites);
     assertEquals(entry, host.readGuestPhysical(d, 0, 8));
-    assertEquals(entry, shadow(host, d, 0, ShadowDomain.L1, 0));
+    assertEquals(entry, shadowEntry(host, d, 0, ShadowDomain.L1, 0));
     assertEquals(0x1111_0007L, v.read(LA_ZERO, 8, U));
   }
 
@@ -230,7 +204,7 @@ class ShadowMut2EmulateTest {
    * #PF; as {@code sh_emulate_map_dest} maps both pages before writing, neither is written.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aUserStoreIntoASupervisorPageShouldBeTheGuestsFault(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -242,7 +216,7 @@ class ShadowMut2EmulateTest {
     // Linear 0x403ffc: L1A + 0xffc through L1A[3] (user); 0x404000: DATA+1, supervisor only.
     assertEquals(pf(0x7), v.write(LA + 0x3FFC, 8, -1L, U));
     assertEquals(emulated, sd.emulatedWrites);
-    assertEquals(0L, get(host, d, L1A, 511));
+    assertEquals(0L, guestEntry(host, d, L1A, 511));
     assertEquals(0x1111_0001L, host.readGuestPhysical(d, (DATA + 1) << 12, 8));
     // The same store in supervisor mode is made.
     assertEquals(0, v.write(LA + 0x3FFC, 8, 0xAAAA_BBBB_0000_0000L, 0));
@@ -255,7 +229,7 @@ class ShadowMut2EmulateTest {
    * entry goes.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aCrossingStoreShouldFlushForItsFirstPagesUpperEntry(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -268,9 +242,9 @@ class ShadowMut2EmulateTest {
     // Linear 0x405ffc: L2 + 0xffc (L2[511] bits 32-63); 0x406000: DATA+2. L2[511]'s frame
     // becomes L1C + 2^20, which is no RAM of the guest.
     assertEquals(0, v.write(LA + 0x5FFC, 8, 0x0000_0042_0000_0001L, 0));
-    assertEquals(((L1C + (1L << 20)) << 12) | 0x27, get(host, d, L2, 511));
+    assertEquals(((L1C + (1L << 20)) << 12) | 0x27, guestEntry(host, d, L2, 511));
     assertEquals(0x42L, host.readGuestPhysical(d, (DATA + 2) << 12, 8));
-    assertEquals(0L, shadow(host, d, L2, ShadowDomain.L2, 511));
+    assertEquals(0L, shadowEntry(host, d, L2, ShadowDomain.L2, 511));
     assertEquals(flushes + 1, sd.flushes);
     v.read(LA_C, 8, U);
     assertEquals(FaultKind.PAGE_FAULT, Fault.kind(v.lastFault()), "the translation was flushed");
@@ -296,7 +270,7 @@ class ShadowMut2EmulateTest {
     assertEquals(pf(0x3), v.write(LA + 0x9FFC, 8, -1L, 0));
     assertEquals(guestFaults + 1, sd.guestFaults);
     assertEquals(emulated, sd.emulatedWrites);
-    assertEquals(0L, get(host, d, L1A, 511));
+    assertEquals(0L, guestEntry(host, d, L1A, 511));
     assertEquals(zero, host.readGuestPhysical(d, 0, 8));
   }
 
@@ -325,7 +299,7 @@ class ShadowMut2EmulateTest {
     assertEquals(0, v.write(LA + 0x9FFC, 8, -1L, 0));
     assertEquals(emulated, sd.emulatedWrites);
     assertEquals(0x5555L, host.readGuestPhysical(other, 0x800L << 12, 8));
-    assertEquals(0L, get(host, d, L1A, 511));
+    assertEquals(0L, guestEntry(host, d, L1A, 511));
   }
 
   /**
@@ -333,7 +307,7 @@ class ShadowMut2EmulateTest {
    * translation for such a store has nothing to emulate: the processor's fault, P | W.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aWriteTranslationWithWpClearShouldReturnTheProcessorsFault(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -353,7 +327,7 @@ class ShadowMut2EmulateTest {
    * translation is emulated.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aNewL3ShouldLoseItsWritableMappingAndFlush(PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
     GuestVcpu v = guest(host, mode);
@@ -382,7 +356,7 @@ class ShadowMut2EmulateTest {
    * #PF, W (supervisor, not present), and nothing is written.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void anEmulatedStoreWhoseFirstPageIsGoneShouldBeTheGuestsFault(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -391,14 +365,14 @@ class ShadowMut2EmulateTest {
     ShadowDomain sd = d.shadow();
     assertEquals(0, v.write(LA + 0xE000, 8, 0x77, 0)); // DATA+7, writable and cached
     assertEquals(0, v.write(LA + 0x3000 + 8 * 14, 8, 0, 0)); // L1A[14] = 0, emulated
-    assertEquals(0L, get(host, d, L1A, 14));
-    assertEquals(0L, shadow(host, d, L1A, ShadowDomain.L1, 14));
+    assertEquals(0L, guestEntry(host, d, L1A, 14));
+    assertEquals(0L, shadowEntry(host, d, L1A, ShadowDomain.L1, 14));
     long emulated = sd.emulatedWrites;
     // Linear 0x40effc: DATA+7 + 0xffc (stale translation); 0x40f000: L1A through L1A[15].
     assertEquals(pf(0x2), v.write(LA + 0xEFFC, 8, -1L, 0));
     assertEquals(emulated, sd.emulatedWrites);
     assertEquals(0L, host.readGuestPhysical(d, ((DATA + 7) << 12) + 0xFFC, 4));
-    assertEquals((L1A << 12) | 0x3, get(host, d, L1A, 0) & ~0x60L);
+    assertEquals((L1A << 12) | 0x3, guestEntry(host, d, L1A, 0) & ~0x60L);
   }
 
   /** The layer's table check names the valid range: 0 to count - 1. */

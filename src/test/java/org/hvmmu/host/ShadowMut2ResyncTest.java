@@ -10,12 +10,13 @@ import static org.hvmmu.host.ShadowMut2EmulateTest.LA;
 import static org.hvmmu.host.ShadowMut2EmulateTest.LA_B;
 import static org.hvmmu.host.ShadowMut2EmulateTest.LA_SUPER;
 import static org.hvmmu.host.ShadowMut2EmulateTest.MMIO;
+import static org.hvmmu.host.ShadowMut2EmulateTest.SHADOW_MODES;
 import static org.hvmmu.host.ShadowMut2EmulateTest.U;
 import static org.hvmmu.host.ShadowMut2EmulateTest.UPPER;
 import static org.hvmmu.host.ShadowMut2EmulateTest.guest;
-import static org.hvmmu.host.ShadowMut2EmulateTest.put;
-import static org.hvmmu.host.ShadowMut2EmulateTest.shadow;
-import static org.hvmmu.host.ShadowMut2EmulateTest.shadowFrame;
+import static org.hvmmu.host.ShadowPagingTest.put;
+import static org.hvmmu.host.ShadowPagingTest.shadowEntry;
+import static org.hvmmu.host.ShadowPagingTest.shadowFrame;
 import static org.hvmmu.mmu.ControlRegisters.CR4_PAE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,10 +58,10 @@ class ShadowMut2ResyncTest {
     GuestVcpu v = guest(host, PagingMode.HVM_SHADOW);
     GuestDomain d = v.domain();
     assertEquals(0x5205L, v.read(LA_SUPER + 0x5008, 8, U));
-    assertEquals((0x205L << 12) | DIRTY, shadow(host, d, 0x200, ShadowDomain.FL1, 5));
+    assertEquals((0x205L << 12) | DIRTY, shadowEntry(host, d, 0x200, ShadowDomain.FL1, 5));
     host.writeGuestPhysical(d, (0x106L << 12) + 8, 8, 0x5106);
     assertEquals(0, host.setP2mEntry(d, 0x205, 0x106, PageOrder.ORDER_4K, P2mType.RAM_RW));
-    assertEquals((0x106L << 12) | DIRTY, shadow(host, d, 0x200, ShadowDomain.FL1, 5));
+    assertEquals((0x106L << 12) | DIRTY, shadowEntry(host, d, 0x200, ShadowDomain.FL1, 5));
     assertEquals(0x5106L, v.read(LA_SUPER + 0x5008, 8, U));
   }
 
@@ -74,8 +75,8 @@ class ShadowMut2ResyncTest {
     assertEquals(0x5205L, v.read(LA_SUPER + 0x5008, 8, U));
     assertEquals(0, v.write(LA + 0x2000, 8, 0xA0, U));
     host.changeTypeGlobal(d, P2mType.RAM_RW, P2mType.RAM_LOGDIRTY);
-    assertEquals((0x205L << 12) | 0x65, shadow(host, d, 0x200, ShadowDomain.FL1, 5));
-    assertEquals((DATA << 12) | 0x65, shadow(host, d, L1A, ShadowDomain.L1, 2));
+    assertEquals((0x205L << 12) | 0x65, shadowEntry(host, d, 0x200, ShadowDomain.FL1, 5));
+    assertEquals((DATA << 12) | 0x65, shadowEntry(host, d, L1A, ShadowDomain.L1, 2));
   }
 
   /**
@@ -95,11 +96,11 @@ class ShadowMut2ResyncTest {
     put(host, d, copy, 0, ((DATA + 5) << 12) | UPPER);
     long flushes = sd.flushes;
     assertEquals(0, host.setP2mEntry(d, L1B, copy, PageOrder.ORDER_4K, P2mType.RAM_RW));
-    assertEquals(0L, shadow(host, d, L2, ShadowDomain.L2, 3), "no shadow of 0x187 yet");
+    assertEquals(0L, shadowEntry(host, d, L2, ShadowDomain.L2, 3), "no shadow of 0x187 yet");
     assertEquals(flushes + 1, sd.flushes);
     assertEquals(0x1111_0005L, v.read(LA_B, 8, U));
     assertEquals((shadowFrame(d, copy, ShadowDomain.L1) << 12) | DIRTY,
-        shadow(host, d, L2, ShadowDomain.L2, 3));
+        shadowEntry(host, d, L2, ShadowDomain.L2, 3));
     // A change of a gfn no shadow entry maps removes nothing and flushes nothing.
     flushes = sd.flushes;
     assertEquals(0, host.setP2mEntry(d, 0x300, 0x301, PageOrder.ORDER_4K, P2mType.RAM_RW));
@@ -128,18 +129,18 @@ class ShadowMut2ResyncTest {
    * entry for an L1 table that has no shadow yet is empty.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("org.hvmmu.host.ShadowMut2EmulateTest#modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aLoaderWriteIntoAnL2ShouldReDeriveItsEntries(PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
     GuestVcpu v = guest(host, mode);
     GuestDomain d = v.domain();
     assertEquals(0x5205L, v.read(LA_SUPER + 0x5008, 8, U));
     long fl1 = shadowFrame(d, 0x200, ShadowDomain.FL1);
-    assertEquals((fl1 << 12) | 0x65, shadow(host, d, L2, ShadowDomain.L2, 4));
+    assertEquals((fl1 << 12) | 0x65, shadowEntry(host, d, L2, ShadowDomain.L2, 4));
     put(host, d, L2, 4, (0x200L << 12) | 0xE7); // P RW US A D PS
-    assertEquals((fl1 << 12) | DIRTY, shadow(host, d, L2, ShadowDomain.L2, 4));
+    assertEquals((fl1 << 12) | DIRTY, shadowEntry(host, d, L2, ShadowDomain.L2, 4));
     put(host, d, L2, 7, (0x186L << 12) | 0x27); // an L1 table nobody walked yet
-    assertEquals(0L, shadow(host, d, L2, ShadowDomain.L2, 7));
+    assertEquals(0L, shadowEntry(host, d, L2, ShadowDomain.L2, 7));
     put(host, d, 0x186, 0, ((DATA + 2) << 12) | UPPER);
     assertEquals(0x1111_0002L, v.read(0xE0_0000L, 8, U));
   }
@@ -149,7 +150,7 @@ class ShadowMut2ResyncTest {
    * entry to another frame does.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("org.hvmmu.host.ShadowMut2EmulateTest#modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void aLoaderWriteShouldFlushOnlyWhatLostRights(PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
     GuestVcpu v = guest(host, mode);
@@ -158,7 +159,7 @@ class ShadowMut2ResyncTest {
     assertEquals(0x1111_0000L, v.read(LA + 0x2000, 8, U));
     long flushes = sd.flushes;
     put(host, d, L1A, 20, ((DATA + 4) << 12) | DIRTY);
-    assertEquals(((DATA + 4) << 12) | DIRTY, shadow(host, d, L1A, ShadowDomain.L1, 20));
+    assertEquals(((DATA + 4) << 12) | DIRTY, shadowEntry(host, d, L1A, ShadowDomain.L1, 20));
     assertEquals(flushes, sd.flushes);
     put(host, d, L1A, 2, ((DATA + 5) << 12) | DIRTY);
     assertEquals(flushes + 1, sd.flushes);
@@ -167,7 +168,7 @@ class ShadowMut2ResyncTest {
 
   /** A shadow entry that maps MMIO is in the reverse map while it does, and only then. */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("org.hvmmu.host.ShadowMut2EmulateTest#modesAndPolicies")
+  @MethodSource(SHADOW_MODES)
   void theReverseMapShouldLoseAnEntryThatStopsMappingMmio(
       PagingMode mode, String name, Policy policy) {
     Host host = new Host(0x1000, policy);
@@ -176,7 +177,7 @@ class ShadowMut2ResyncTest {
     v.read(LA + 0x7000, 4, U);
     assertEquals(1, ShadowPagingTest.shadowRecords(host));
     put(host, d, L1A, 7, ((DATA + 2) << 12) | DIRTY);
-    assertEquals(((DATA + 2) << 12) | DIRTY, shadow(host, d, L1A, ShadowDomain.L1, 7));
+    assertEquals(((DATA + 2) << 12) | DIRTY, shadowEntry(host, d, L1A, ShadowDomain.L1, 7));
     assertEquals(0, ShadowPagingTest.shadowRecords(host));
     put(host, d, L1A, 7, (MMIO << 12) | DIRTY);
     assertEquals(1, ShadowPagingTest.shadowRecords(host));
@@ -201,7 +202,7 @@ class ShadowMut2ResyncTest {
     if (mode == PagingMode.HVM_SHADOW) {
       assertEquals(P2mSetResult.OK,
           host.setP2mEntry(d, DATA, DATA + 7, PageOrder.ORDER_4K, P2mType.RAM_RW));
-      long e = shadow(host, d, L1A, ShadowDomain.L1, 2);
+      long e = shadowEntry(host, d, L1A, ShadowDomain.L1, 2);
       assertTrue(e == 0 || e == (((DATA + 7) << 12) | DIRTY), Long.toHexString(e));
       assertEquals(0x1111_0007L, v.read(LA + 0x2000, 8, U));
       assertEquals(0, host.setP2mEntry(d, DATA, DATA, PageOrder.ORDER_4K, P2mType.RAM_RW));
