@@ -42,7 +42,7 @@ public final class Main {
   @Command(
       name = "hvmmu",
       mixinStandardHelpOptions = true,
-      version = "hvmmu 0.1.0",
+      version = "hvmmu 0.2.0",
       description = {
         "A model of Xen's protection of PCI MSI-X tables and PBAs from guest writes.",
         "Without arguments, runs demo; arguments without a subcommand go to inspect."
