@@ -1,9 +1,9 @@
 package org.hvmmu.host;
 
-import static org.hvmmu.host.ShadowMut2EmulateTest.LA;
-import static org.hvmmu.host.ShadowMut2EmulateTest.U;
 import static org.hvmmu.host.ShadowMut2EmulateTest.guest;
 import static org.hvmmu.host.ShadowMut2EmulateTest.pf;
+import static org.hvmmu.host.ShadowPagingTest.LA;
+import static org.hvmmu.host.ShadowPagingTest.U;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 

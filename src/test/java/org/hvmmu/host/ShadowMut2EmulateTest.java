@@ -1,16 +1,26 @@
 package org.hvmmu.host;
 
+import static org.hvmmu.host.ShadowPagingTest.CR0;
+import static org.hvmmu.host.ShadowPagingTest.DATA;
+import static org.hvmmu.host.ShadowPagingTest.EFER;
+import static org.hvmmu.host.ShadowPagingTest.L1A;
+import static org.hvmmu.host.ShadowPagingTest.L1B;
+import static org.hvmmu.host.ShadowPagingTest.L2;
+import static org.hvmmu.host.ShadowPagingTest.L3;
+import static org.hvmmu.host.ShadowPagingTest.L4;
+import static org.hvmmu.host.ShadowPagingTest.LA;
+import static org.hvmmu.host.ShadowPagingTest.LA_B;
+import static org.hvmmu.host.ShadowPagingTest.LA_SUPER;
+import static org.hvmmu.host.ShadowPagingTest.MMIO;
+import static org.hvmmu.host.ShadowPagingTest.U;
+import static org.hvmmu.host.ShadowPagingTest.UPPER;
 import static org.hvmmu.host.ShadowPagingTest.guestEntry;
 import static org.hvmmu.host.ShadowPagingTest.put;
 import static org.hvmmu.host.ShadowPagingTest.shadowEntry;
 import static org.hvmmu.host.ShadowPagingTest.shadowFrame;
-import static org.hvmmu.mmu.ControlRegisters.CR0_PE;
 import static org.hvmmu.mmu.ControlRegisters.CR0_PG;
 import static org.hvmmu.mmu.ControlRegisters.CR0_WP;
 import static org.hvmmu.mmu.ControlRegisters.CR4_PAE;
-import static org.hvmmu.mmu.ControlRegisters.EFER_LMA;
-import static org.hvmmu.mmu.ControlRegisters.EFER_LME;
-import static org.hvmmu.mmu.ControlRegisters.EFER_NXE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,23 +65,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ShadowMut2EmulateTest {
   /** Both shadow modes under the three presets. */
   static final String SHADOW_MODES = "org.hvmmu.host.ShadowPagingMutantsTest#modesAndPolicies";
-  static final long MMIO = 0x100000;
-  static final long L4 = 0x180;
-  static final long L3 = 0x181;
-  static final long L2 = 0x182;
-  static final long L1A = 0x183;
-  static final long L1B = 0x184;
   static final long L1C = 0x185;
-  static final long DATA = 0x150;
-  static final long LA = 0x40_0000L;
-  static final long LA_B = 0x60_0000L;
-  static final long LA_SUPER = 0x80_0000L;
   static final long LA_ZERO = 0xA0_0000L;
   static final long LA_C = 0x3FE0_0000L;
-  static final long UPPER = 0x7; // P RW US
-  static final long CR0 = CR0_PE | CR0_WP | CR0_PG;
-  static final long EFER = EFER_LME | EFER_LMA | EFER_NXE;
-  static final int U = Access.USER;
 
   /** The guest of the class description, one vCPU on it. */
   static GuestVcpu guest(Host host, PagingMode mode) {
