@@ -1463,13 +1463,12 @@ public final class Vcpu {
     if (switches.pscStyle() != PscStyle.INTEL_PREFIX) {
       return;
     }
-    for (int l = 2; l < psc.length; l++) {
+    for (int l = 2; l <= mode.levels(); l++) {
       TranslationCache t = psc[l];
       if (t == null || !t.enabled()) {
         continue;
       }
-      long prefix = (la & LA_MASK) >>> Walker.levelShift(mode, l);
-      int i = t.find((int) prefix & t.setMask, prefix | pscTag, prefix | pscTag);
+      int i = Walker.findPrefix(t, mode, l, la, pscTag);
       if (i >= 0) {
         t.invalidate(i);
       }

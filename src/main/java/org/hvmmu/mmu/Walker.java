@@ -149,9 +149,7 @@ final class Walker {
         if (psc == null || !psc.enabled() || (mode == PagingMode.PAE && l == 3)) {
           continue;
         }
-        long prefix = (la & Vcpu.LA_MASK) >>> levelShift(mode, l);
-        int set = (int) prefix & psc.setMask;
-        int i = psc.find(set, prefix | c.pscTag, prefix | c.pscTag);
+        int i = findPrefix(psc, mode, l, la, c.pscTag);
         if (i >= 0) {
           psc.touch(i);
           c.counters.pscHits[l]++;
@@ -466,6 +464,15 @@ final class Walker {
       code |= PageFaultErrorCode.I;
     }
     return c.pageFault(code, la);
+  }
+
+  /**
+   * The slot of the Intel-style paging-structure cache {@code psc} (level {@code level}) holding
+   * the prefix of {@code la} under the context tag {@code tag}, or -1.
+   */
+  static int findPrefix(TranslationCache psc, PagingMode mode, int level, long la, long tag) {
+    long prefix = (la & Vcpu.LA_MASK) >>> levelShift(mode, level);
+    return psc.find((int) prefix & psc.setMask, prefix | tag, prefix | tag);
   }
 
   static int levelShift(PagingMode mode, int level) {
