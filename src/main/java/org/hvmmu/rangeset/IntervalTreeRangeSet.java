@@ -99,12 +99,20 @@ public final class IntervalTreeRangeSet implements RangeSet {
 
   @Override
   public boolean containsRange(long s, long e) {
+    long[] a = small;
+    if (a != null && RangeSnapshot.isPlain(a, s, e)) {
+      return RangeSnapshot.plainQuery(a, s, e); // one test for the range check and the compares
+    }
     Ranges.checkRange(s, e);
     return query(s, e);
   }
 
   @Override
   public boolean overlapsRange(long s, long e) {
+    long[] a = small;
+    if (a != null && RangeSnapshot.isPlain(a, s, e)) {
+      return RangeSnapshot.plainQuery(a, e, s);
+    }
     Ranges.checkRange(s, e);
     return query(e, s);
   }

@@ -105,6 +105,23 @@ final class RangeSnapshot {
     return slot != 0 & Long.compareUnsigned(a[half + slot], bound) >= 0;
   }
 
+  /**
+   * Whether {@code s} and {@code e - s} lie below 2^62 and leaf {@code a} holds no value from
+   * 2^62: then {@code s <= e < 2^63}, and the signed compares of {@link #plainQuery} of {@code s}
+   * or {@code e} with the leaf's values cannot overflow. One test for the range check and the
+   * compares' width (a leaf's slot 0 is negative when its values reach 2^62).
+   */
+  static boolean isPlain(long[] a, long s, long e) {
+    return (s | e - s | a[0]) >>> 62 == 0;
+  }
+
+  /** {@link #leafQuery} for a key and bound from a range {@link #isPlain} holds for. */
+  static boolean plainQuery(long[] a, long key, long bound) {
+    int half = a.length >>> 1;
+    int slot = floorSlot(a, half, key, true);
+    return slot != 0 & a[half + slot] >= bound;
+  }
+
   /** The number of ranges in a leaf. */
   static long leafCount(long[] a) {
     long c = a[0];

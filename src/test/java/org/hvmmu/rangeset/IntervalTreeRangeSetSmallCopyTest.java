@@ -96,6 +96,51 @@ class IntervalTreeRangeSetSmallCopyTest {
     assertEquals(2, set.rangeCount());
   }
 
+  /** A value within two of 0, 2^61, 2^62, 2^63 or ~0: the edges of the signed range path. */
+  private static long plainEdge(SplittableRandom random) {
+    long[] bases = {0, 1L << 61, 1L << 62, 1L << 63, -1L};
+    return bases[random.nextInt(bases.length)] + random.nextInt(5) - 2;
+  }
+
+  /**
+   * {@code containsRange} and {@code overlapsRange} of a small set test the range and the width
+   * of its values at once ({@code s} and {@code e - s} below 2^62, no value of the leaf from
+   * 2^62): on both sides of each edge they answer as the model does, and a start above the end
+   * is refused whichever path the values take.
+   */
+  @Test
+  void rangeQueriesShouldMatchTheModelOnBothSidesOfTheSignedPathsEdges() {
+    for (long seed = 1; seed <= 40; seed++) {
+      SplittableRandom random = new SplittableRandom(seed);
+      IntervalTreeRangeSet set = new IntervalTreeRangeSet("plain", 0);
+      RangeSetModel model = new RangeSetModel();
+      int ranges = random.nextInt(12);
+      for (int i = 0; i < ranges; i++) {
+        long s = plainEdge(random);
+        long e = s + random.nextInt(3);
+        if (Long.compareUnsigned(e, s) < 0) {
+          e = -1L;
+        }
+        assertEquals(model.add(s, e), set.addRange(s, e));
+      }
+      for (int q = 0; q < 400; q++) {
+        long s = plainEdge(random);
+        long e = plainEdge(random);
+        long qs = s;
+        long qe = e;
+        if (Long.compareUnsigned(s, e) > 0) {
+          Assertions.assertThrows(IllegalArgumentException.class, () -> set.containsRange(qs, qe));
+          Assertions.assertThrows(IllegalArgumentException.class, () -> set.overlapsRange(qs, qe));
+          continue;
+        }
+        assertEquals(model.containsRange(s, e), set.containsRange(s, e),
+            () -> "containsRange " + qs + " " + qe + " of " + set);
+        assertEquals(model.overlaps(s, e), set.overlapsRange(s, e),
+            () -> "overlapsRange " + qs + " " + qe + " of " + set);
+      }
+    }
+  }
+
   @Test
   void readersShouldSeeEveryPublishedMarkerWhileTheSetCrossesTheThreshold() {
     Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), this::crossing);
