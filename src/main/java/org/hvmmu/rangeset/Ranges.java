@@ -1,5 +1,7 @@
 package org.hvmmu.rangeset;
 
+import java.util.Arrays;
+
 /** Argument checks and printing shared by the range set implementations. */
 final class Ranges {
   /** Xen keeps names in a 32-byte buffer: 31 characters and a NUL. */
@@ -102,13 +104,13 @@ final class Ranges {
         -1L,
         (s, e) -> {
           if (n[0] + 2 > out[0].length) {
-            out[0] = java.util.Arrays.copyOf(out[0], out[0].length * 2);
+            out[0] = Arrays.copyOf(out[0], out[0].length * 2);
           }
           out[0][n[0]++] = s;
           out[0][n[0]++] = e;
           return 0;
         });
-    return java.util.Arrays.copyOf(out[0], n[0]);
+    return Arrays.copyOf(out[0], n[0]);
   }
 
   /** Starts {@code rangeset_printk}'s output: the name left-justified in 10 columns, then a brace. */

@@ -99,4 +99,20 @@ final class EytzingerRanges {
   boolean contains(long q) {
     return q <= ends[floorSlot(q)];
   }
+
+  /**
+   * Whether one range holds all of {@code [s, e]}, refusing {@code s > e} as the library's {@code
+   * containsRange} does: the limit for a range query, the same descent plus the argument check.
+   *
+   * @param s the first value, in {@code [0, 2^62)}
+   * @param e the last value, in {@code [s, 2^62)}
+   * @return true if one range holds them all
+   * @throws IllegalArgumentException if {@code s > e}
+   */
+  boolean containsRange(long s, long e) {
+    if (s > e) {
+      throw new IllegalArgumentException("range start " + s + " is above its end " + e);
+    }
+    return e <= ends[floorSlot(s)];
+  }
 }

@@ -35,9 +35,10 @@ import org.roaringbitmap.RoaringBitmap;
  * {@link #eytzinger} at every {@code n}, 0 B/op), the Xen-style {@link XenListRangeSet}, Guava's
  * {@code TreeRangeSet} and {@code ImmutableRangeSet}, {@code TreeMap.floorEntry}, a 32-bit
  * RoaringBitmap, and two static limits: {@code Arrays.binarySearch} over a sorted {@code long[]}
- * and a branch-free Eytzinger search. The interval tree's other queries ({@code containsRange},
- * {@code overlapsRange}, {@code reportRanges}) are measured too, so that {@code -prof gc} shows
- * each allocates nothing.
+ * and a branch-free Eytzinger search (also as {@link #eytzingerContainsRange}, with the range
+ * query's argument check). The interval tree's other queries ({@code containsRange}, {@code
+ * overlapsRange}, {@code reportRanges}) are measured too, so that {@code -prof gc} shows each
+ * allocates nothing.
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar RangeSetLookup -prof gc -rf json -rff lookup.json
@@ -299,6 +300,24 @@ public class RangeSetLookupBenchmark {
     int hits = 0;
     for (int i = 0; i < qs.length; i++) {
       hits += ranges.contains(qs[i]) ? 1 : 0;
+    }
+    return hits;
+  }
+
+  /**
+   * Static limit of {@link #intervalTreeContainsRange}: the Eytzinger search of {@link
+   * #eytzinger} for {@code [q, q + 1]}, with the same argument check ({@code s <= e}).
+   *
+   * @return ranges contained
+   */
+  @Benchmark
+  @OperationsPerInvocation(RangeWorkload.QUERIES)
+  public int eytzingerContainsRange() {
+    EytzingerRanges ranges = eytzinger;
+    long[] qs = queries;
+    int hits = 0;
+    for (int i = 0; i < qs.length; i++) {
+      hits += ranges.containsRange(qs[i], qs[i] + 1) ? 1 : 0;
     }
     return hits;
   }

@@ -1,6 +1,7 @@
 package org.hvmmu.benchmarks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,6 +45,9 @@ class EytzingerRangesTest {
     assertEquals(true, one.contains(100));
     assertEquals(false, one.contains(101));
     assertEquals(false, one.contains((1L << 62) - 1));
+    assertEquals(true, one.containsRange(100, 100));
+    assertEquals(false, one.containsRange(100, 101));
+    assertThrows(IllegalArgumentException.class, () -> one.containsRange(101, 100));
   }
 
   @ParameterizedTest

@@ -66,12 +66,14 @@ class RangeSetLookupBenchmarkTest {
       boolean overlapsRange = BruteForce.overlapsRange(w, q, q + 1);
       long covered = BruteForce.coveredPages(w, q, q + RangeWorkload.REPORT_WINDOW - 1);
       assertEquals(containsRange, b.intervalTree.containsRange(q, q + 1), "containsRange " + where);
+      assertEquals(containsRange, b.eytzinger.containsRange(q, q + 1), "eytzinger " + where);
       assertEquals(overlapsRange, b.intervalTree.overlapsRange(q, q + 1), "overlapsRange " + where);
       contained += containsRange ? 1 : 0;
       overlapped += overlapsRange ? 1 : 0;
       pages += covered;
     }
     assertEquals(contained, b.intervalTreeContainsRange());
+    assertEquals(contained, b.eytzingerContainsRange());
     assertEquals(overlapped, b.intervalTreeOverlapsRange());
     assertEquals(pages, b.intervalTreeReportRanges());
     assertEquals(pages, b.intervalTreeReportRanges(), "the visitor is reset per invocation");

@@ -1,5 +1,6 @@
 package org.hvmmu.rangeset.owned;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -116,5 +117,26 @@ class OwnedRangesEdgesTest {
             "frames 60-61 are in \"r/o\" but registered by no one",
             "frames 200 are in \"r/o\" but registered by no one"),
         r.violations());
+  }
+
+  /**
+   * The invariant check's set difference of sorted, disjoint ranges, by hand: a piece of {@code b}
+   * ending exactly at a range's end removes the rest of it, one ending before it leaves a tail.
+   */
+  @Test
+  void theCheckersDifferenceShouldKeepExactlyThePartsOutside() {
+    long[] a = {10, 20};
+    assertArrayEquals(new long[] {10, 20}, OwnedRanges.subtract(a, new long[] {0, 9}));
+    assertArrayEquals(new long[] {11, 20}, OwnedRanges.subtract(a, new long[] {0, 10}));
+    assertArrayEquals(new long[] {10, 11, 15, 20}, OwnedRanges.subtract(a, new long[] {12, 14}));
+    assertArrayEquals(new long[] {10, 11}, OwnedRanges.subtract(a, new long[] {12, 20}));
+    assertArrayEquals(new long[] {10, 18}, OwnedRanges.subtract(a, new long[] {19, 30}));
+    assertArrayEquals(new long[] {10, 19, 21, 21}, OwnedRanges.subtract(
+        new long[] {10, 21}, new long[] {20, 20}));
+    assertArrayEquals(new long[] {}, OwnedRanges.subtract(a, new long[] {10, 20}));
+    assertArrayEquals(new long[] {0, 2, 13, 20, 30, 34, 36, 40},
+        OwnedRanges.subtract(new long[] {0, 5, 10, 20, 30, 40}, new long[] {3, 12, 35, 35}));
+    assertArrayEquals(new long[] {0, -2L}, OwnedRanges.subtract(
+        new long[] {0, -1L}, new long[] {-1L, -1L}));
   }
 }
