@@ -105,48 +105,42 @@ class MsixDeviceMarginTest {
       " of 32-bit BAR 0xfffff000 ends above 4 GiB, which a 32-bit BAR cannot decode";
   private static final String REFUSED = ": unusable, nothing recorded or protected: -ENXIO";
 
-  @Test
-  void hardenedShouldRefuseATableAloneThatEndsAbove4Gib() {
-    // 2 entries: 32 bytes at 0xfffff000 + 0xff0 = [0xfffffff0, 0x10000000f]; the PBA at
-    // 0xfe100000 fits.
-    PciDevice dev = device(0, 0xfffff000L, 0xff0, 0xfe100000L, 0, 2);
+  /**
+   * Prepares {@code dev} under the hardened switches, expects -ENXIO and nothing protected, and
+   * returns the "unusable" warnings.
+   */
+  private static List<String> hardenedRefusal(PciDevice dev) {
     OwnedRanges reg = registry(MsixSwitches.HARDENED);
     MsixDevice d = new MsixDevice(dev, reg, MsixSwitches.HARDENED);
     int[] rc = new int[1];
     List<String> w = warnings(() -> rc[0] = d.pciPrepareMsix().rc());
     assertEquals(-Errno.ENXIO, rc[0]);
+    assertEquals("r/o mmio ranges { }", ro(reg));
+    return containing(w, "unusable");
+  }
+
+  @Test
+  void hardenedShouldRefuseATableAloneThatEndsAbove4Gib() {
+    // 2 entries: 32 bytes at 0xfffff000 + 0xff0 = [0xfffffff0, 0x10000000f]; the PBA at
+    // 0xfe100000 fits.
     assertEquals(
         List.of("MSI-X 03:00.0: table [0xfffffff0, 0x10000000f]" + ABOVE_4G + REFUSED),
-        containing(w, "unusable"));
-    assertEquals("r/o mmio ranges { }", ro(reg));
+        hardenedRefusal(device(0, 0xfffff000L, 0xff0, 0xfe100000L, 0, 2)));
   }
 
   @Test
   void hardenedShouldRefuseAPbaAloneThatEndsAbove4Gib() {
     // 65 entries: the table, 0x410 bytes at 0xfe000000, fits; the PBA, 16 bytes at 0xfffff000 +
     // 0xff8 = [0xfffffff8, 0x100000007], does not.
-    PciDevice dev = device(0, 0xfe000000L, 0, 0xfffff000L, 0xff8, 65);
-    OwnedRanges reg = registry(MsixSwitches.HARDENED);
-    MsixDevice d = new MsixDevice(dev, reg, MsixSwitches.HARDENED);
-    int[] rc = new int[1];
-    List<String> w = warnings(() -> rc[0] = d.pciPrepareMsix().rc());
-    assertEquals(-Errno.ENXIO, rc[0]);
     assertEquals(
         List.of("MSI-X 03:00.0: PBA [0xfffffff8, 0x100000007]" + ABOVE_4G + REFUSED),
-        containing(w, "unusable"));
-    assertEquals("r/o mmio ranges { }", ro(reg));
+        hardenedRefusal(device(0, 0xfe000000L, 0, 0xfffff000L, 0xff8, 65)));
   }
 
   @Test
   void hardenedShouldNameBothUnusableRegionsInOneWarning() {
     // 2 entries: table [0xfffffff0, 0x10000000f]; PBA, 8 bytes at 0xfffff000 + 0x1000 =
     // [0x100000000, 0x100000007].
-    PciDevice dev = device(0, 0xfffff000L, 0xff0, 0xfffff000L, 0x1000, 2);
-    MsixDevice d =
-        new MsixDevice(dev, registry(MsixSwitches.HARDENED), MsixSwitches.HARDENED);
-    int[] rc = new int[1];
-    List<String> w = warnings(() -> rc[0] = d.pciPrepareMsix().rc());
-    assertEquals(-Errno.ENXIO, rc[0]);
     assertEquals(
         List.of(
             "MSI-X 03:00.0: table [0xfffffff0, 0x10000000f]"
@@ -154,7 +148,7 @@ class MsixDeviceMarginTest {
                 + "; PBA [0x100000000, 0x100000007]"
                 + ABOVE_4G
                 + REFUSED),
-        containing(w, "unusable"));
+        hardenedRefusal(device(0, 0xfffff000L, 0xff0, 0xfffff000L, 0x1000, 2)));
   }
 
   @Test
