@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.hvmmu.rangeset.XenListRangeSet.Variant;
 import org.hvmmu.xen.Errno;
@@ -106,5 +110,40 @@ class RangeSetFirstErrorTest {
     xen.setLimit(0);
     assertEquals(-Errno.ENOMEM, xen.addRange(5, 9));
     assertArrayEquals(new long[] {10, 20}, Ranges.snapshot(xen));
+  }
+
+  /**
+   * Every operation that takes the interval tree's writer lock gives it back, errors included: a
+   * second thread can modify the set afterwards (a lock kept by the first thread would block it).
+   */
+  @Test
+  void everyLockedOperationShouldReleaseTheLockForAnotherThread() throws Exception {
+    IntervalTreeRangeSet r = new IntervalTreeRangeSet("locks", 0);
+    List<Runnable> operations = List.of(
+        () -> r.addRange(10, 20),
+        () -> r.removeRange(12, 12),
+        () -> r.reportRanges(0, -1L, (s, e) -> 0),
+        () -> r.toString(),
+        () -> r.setLimit(RangeSet.UNLIMITED),
+        () -> r.claimRange(4, new long[1]),
+        () -> r.consumeRanges((s, e, consumed) -> {
+          consumed[0] = 1;
+          return 1;
+        }),
+        () -> r.purge(),
+        () -> assertThrows(IllegalArgumentException.class, () -> r.setLimit(-2)));
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      long next = 100;
+      for (Runnable op : operations) {
+        op.run();
+        long at = next;
+        Future<Integer> add = other.submit(() -> r.addRange(at, at));
+        assertEquals(0, add.get(5, TimeUnit.SECONDS), "after " + op);
+        next += 2;
+      }
+    } finally {
+      other.shutdownNow();
+    }
   }
 }
