@@ -99,22 +99,26 @@ public final class IntervalTreeRangeSet implements RangeSet {
 
   @Override
   public boolean containsRange(long s, long e) {
-    long[] a = small;
-    if (a != null && RangeSnapshot.isPlain(a, s, e)) {
-      return RangeSnapshot.plainQuery(a, s, e); // one test for the range check and the compares
-    }
-    Ranges.checkRange(s, e);
-    return query(s, e);
+    return rangeQuery(s, e, s, e);
   }
 
   @Override
   public boolean overlapsRange(long s, long e) {
+    return rangeQuery(s, e, e, s);
+  }
+
+  /**
+   * {@link #query} for a range {@code [s, e]} the caller has not checked: a small set tests the
+   * check and the compares' width at once ({@link RangeSnapshot#isPlain}), anything else checks
+   * first.
+   */
+  private boolean rangeQuery(long s, long e, long key, long bound) {
     long[] a = small;
     if (a != null && RangeSnapshot.isPlain(a, s, e)) {
-      return RangeSnapshot.plainQuery(a, e, s);
+      return RangeSnapshot.plainQuery(a, key, bound);
     }
     Ranges.checkRange(s, e);
-    return query(e, s);
+    return query(key, bound);
   }
 
   /** Whether the range with the largest start not above {@code key} ends at or after {@code bound}. */
